@@ -1,0 +1,65 @@
+// dense.h - the fully connected layer, y = act(x W^T + b), forward and backward.
+//
+// Layout follows PyTorch's Linear: W is (N, K) row-major, so a row of W is one
+// output unit's weights. Bias and activation are fused into the kernels: the
+// output is written once, never re-read for a separate bias or activation pass.
+//
+// Several kernel paths compute the same thing: a scalar reference (the ground
+// truth every fast path is tested against), SSE2, AVX2+FMA and AVX-512 chosen
+// at run time from the CPU's features, and WASM SIMD128 chosen at compile time.
+#ifndef TD_DENSE_H
+#define TD_DENSE_H
+
+#include <stddef.h>
+
+typedef enum {
+    TD_ACT_NONE = 0,
+    TD_ACT_RELU,
+    TD_ACT_SILU,   // z * sigmoid(z)
+    TD_ACT_GELU,   // tanh approximation: 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))
+    TD_ACT_TANH,
+} td_act;
+
+typedef enum {
+    TD_PATH_REF = 0,   // plain C, the reference
+    TD_PATH_SSE2,
+    TD_PATH_AVX2,      // AVX2 + FMA
+    TD_PATH_AVX512,
+    TD_PATH_WASM128,   // WebAssembly SIMD128
+    TD_PATH_COUNT
+} td_dense_path;
+
+// One kernel path's entry points; see td_dense_forward/backward for meaning.
+typedef struct {
+    const char *name;
+    void (*forward)(const float *x, const float *W, const float *b, float *z, float *y,
+                    int M, int K, int N, td_act act);
+    void (*backward)(const float *x, const float *W, const float *z, float *dy,
+                     float *dx, float *dW, float *db, int M, int K, int N, td_act act);
+} td_dense_kernel;
+
+// Forward: x (M, K), W (N, K), b (N) or NULL -> z (M, N) pre-activation, or NULL
+// when the caller does not train, and y (M, N) = act(z). y may not alias x.
+void td_dense_forward(const float *x, const float *W, const float *b, float *z, float *y,
+                      int M, int K, int N, td_act act);
+
+// Backward: dy (M, N) is the gradient w.r.t. y and is overwritten with the
+// gradient w.r.t. z (dy * act'(z)); z is the forward's pre-activation.
+//   dx (M, K)  = dz W           overwritten; NULL to skip (the first layer)
+//   dW (N, K) += dz^T x         accumulated, as gradients are
+//   db (N)    += sum_rows dz    accumulated; NULL when there is no bias
+void td_dense_backward(const float *x, const float *W, const float *z, float *dy,
+                       float *dx, float *dW, float *db, int M, int K, int N, td_act act);
+
+// Elementwise activation and its derivative (the reference definitions).
+float td_act_apply(td_act act, float z);
+float td_act_grad(td_act act, float z);   // d act / d z at z
+const char *td_act_name(td_act act);
+
+// The kernel for `path`, or NULL when this build or CPU cannot run it.
+const td_dense_kernel *td_dense_kernel_for(td_dense_path path);
+
+// The fastest path this build and CPU support (what td_dense_forward uses).
+td_dense_path td_dense_best_path(void);
+
+#endif
