@@ -1,0 +1,25 @@
+// loader.mjs - load the page's module (web/thinkdiff.js + .wasm) in Node.
+//
+// The glue is built for web and worker only (ES module, fetches its .wasm by
+// URL), so Node hands it the .wasm bytes itself through `wasmBinary`: the
+// tests run exactly the files the page ships. Build them with ./build-wasm.sh.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const WEB = join(ROOT, 'web');
+
+export async function loadModule() {
+  const js = join(WEB, 'thinkdiff.js'), wasm = join(WEB, 'thinkdiff.wasm');
+  if (!existsSync(js) || !existsSync(wasm))
+    throw new Error(`${js} or ${wasm} is missing: run ./build-wasm.sh first`);
+  const { default: createThinkdiff } = await import(pathToFileURL(js).href);
+  return createThinkdiff({ wasmBinary: readFileSync(wasm), locateFile: (p) => p });
+}
+
+// The module wrapped by the page's own JS API (web/js/api.js).
+export async function loadApi() {
+  const { Thinkdiff } = await import(pathToFileURL(join(WEB, 'js', 'api.js')).href);
+  return new Thinkdiff(await loadModule());
+}
