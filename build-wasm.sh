@@ -76,5 +76,5 @@ echo "build-wasm.sh: web/thinkdiff.wasm $wasm_bytes bytes ($gz_bytes gzipped), c
 
 if [ "$SERVE" = 1 ]; then
   echo "build-wasm.sh: serving $OUT on http://127.0.0.1:$PORT/ (Ctrl-C stops)"
-  exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$OUT"
+  exec node "$ROOT/scripts/serve-web.mjs" "$PORT" "$OUT"
 fi

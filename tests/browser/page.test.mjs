@@ -1,0 +1,106 @@
+// page.test.mjs - the static page in Debian's Chromium: loads cleanly under its CSP,
+// every visible section draws, settings round-trip through the URL, works offline.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { ARTIFACTS, glCoverage, openPage, start } from './harness.mjs';
+
+let env;
+before(async () => { env = await start(); });
+after(async () => { if (env) await env.close(); });
+
+test('the page loads with no console errors and no CSP violations', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 } });
+  try {
+    const { page, problems, readyMs } = await openPage(context, env.base);
+    const status = await page.textContent('#status');
+    console.log(`page ready in ${readyMs} ms: ${status}`);
+    assert.match(status, /^Ready/);
+    assert.deepEqual(problems, { console: [], errors: [], csp: [] });
+    assert.match(await page.textContent('#build-info'), /^Build [0-9a-f]{7,}|^Build unknown/);
+    await page.screenshot({ path: join(ARTIFACTS, 'page-full.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('the CSP detector fires: an inline script is blocked and reported', async () => {
+  const context = await env.browser.newContext();
+  try {
+    const { page, problems } = await openPage(context, env.base);
+    const ran = await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.__inlineRan = true';
+      document.body.append(s);
+      return new Promise((ok) => setTimeout(() => ok(window.__inlineRan === true), 100));
+    });
+    assert.equal(ran, false, 'the inline script must not run');
+    assert.ok(problems.csp.some((v) => /script-src/.test(v)), `violations seen: ${problems.csp}`);
+  } finally {
+    await context.close();
+  }
+});
+
+test('every visible section draws non-empty WebGL plots', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 } });
+  try {
+    const { page } = await openPage(context, env.base);
+    await page.waitForFunction(() => document.getElementById('transform-readout').textContent !== '');
+    const plots = await glCoverage(page, 'section:not([hidden]) canvas.plot-gl');
+    assert.ok(plots.length >= 3, `only ${plots.length} plots`);
+    for (const p of plots) {
+      assert.ok(p.w > 100 && p.h > 80, `a ${p.section} plot is ${p.w}x${p.h}`);
+      assert.ok(p.fraction > 0.01, `a ${p.section} plot is empty (${(100 * p.fraction).toFixed(2)}% drawn)`);
+    }
+    await page.locator('#transform').screenshot({ path: join(ARTIFACTS, 'section-transform.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('the transform section follows its URL settings and writes them back', async () => {
+  const context = await env.browser.newContext();
+  try {
+    const { page } = await openPage(context, `${env.base}?transform.seed=7&transform.n=1000&transform.bins=20`);
+    await page.waitForFunction(() => /1,000 draws/.test(document.getElementById('transform-readout').textContent));
+    assert.equal(await page.inputValue('#transform-controls [name=seed]'), '7');
+    await page.fill('#transform-controls [name=seed]', '8');
+    await page.waitForFunction(() => location.search.includes('transform.seed=8'));
+    // A bad value in the URL falls back to the default rather than breaking the page.
+    const bad = await openPage(context, `${env.base}?transform.seed=-3&transform.n=5`);
+    assert.equal(await bad.page.inputValue('#transform-controls [name=seed]'), '1');
+    assert.equal(await bad.page.inputValue('#transform-controls [name=n]'), '10000');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a phone-sized screen gets one column without horizontal scrolling', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+  try {
+    const { page } = await openPage(context, env.base);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+    await page.screenshot({ path: join(ARTIFACTS, 'page-phone.png') });
+  } finally {
+    await context.close();
+  }
+});
+
+test('after one visit the page works offline (service worker cache)', async () => {
+  const context = await env.browser.newContext();
+  try {
+    const { page } = await openPage(context, env.base);
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 10000 })
+      .catch(() => page.reload());
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    await context.setOffline(true);
+    const offline = await openPage(context, `${env.base}?transform.seed=5`);
+    assert.match(await offline.page.textContent('#status'), /^Ready/);
+    await offline.page.waitForFunction(() => document.getElementById('transform-readout').textContent !== '');
+  } finally {
+    await context.close();
+  }
+});
