@@ -682,6 +682,13 @@ TEST(adamw_first_two_steps_match_hand_computed_values) {
     CHECK_NEAR(p.data[0], 0.8714673, 2e-6);
     CHECK_NEAR(p.data[1], 0.8733663, 2e-6);
     CHECK_EQ(opt.step, 2);
+    td_params other;  // a model of another size is refused, not overrun
+    td_params_init(&other);
+    CHECK_EQ(td_params_declare(&other, "w", 1, (int[]){3}, TD_INIT_ZERO, 0.0f, NULL), TD_OK);
+    CHECK_EQ(td_params_alloc(&other), TD_OK);
+    CHECK_EQ(td_adamw_step(&opt, &other), TD_ERR_SHAPE);
+    CHECK_CONTAINS(td_error_message(), "made for 2 parameters, the model has 3");
+    td_params_free(&other);
     td_adamw_free(&opt);
     CHECK_EQ(td_adamw_init(&opt, &p, (td_adamw_config){0.1f, 1.0f, 0.999f, 1e-8f, 0.0f}), TD_ERR_ARG);
     CHECK_CONTAINS(td_error_message(), "betas (1, 0.999)");

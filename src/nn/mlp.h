@@ -67,8 +67,9 @@ typedef struct {
 } td_mlp_work;
 
 // Validate cfg and declare the net's tensors in p under `prefix`. TD_ERR_ARG
-// for non-positive sizes, negative depth, too many layers or a bad activation;
-// errors from td_params_declare pass through.
+// for non-positive sizes, negative depth, too many layers or a bad activation
+// (p untouched); errors from td_params_declare (duplicate names, size cap) pass
+// through and may leave some of the net's tensors declared: free p then.
 td_status td_mlp_init(td_mlp *net, td_params *p, const char *prefix, const td_mlp_config *cfg);
 
 // Allocate a workspace for `net` and batches up to max_batch rows.
