@@ -36,6 +36,10 @@ typedef struct {
                     int M, int K, int N, td_act act);
     void (*backward)(const float *x, const float *W, const float *z, float *dy,
                      float *dx, float *dW, float *db, int M, int K, int N, td_act act);
+    // The activation alone, for callers that keep it separate (the benchmark's
+    // BLAS baseline): y (n) = act(z (n)), y may equal z; dy (n) *= act'(z (n)).
+    void (*activate)(const float *z, float *y, size_t n, td_act act);
+    void (*activate_backward)(const float *z, float *dy, size_t n, td_act act);
 } td_dense_kernel;
 
 // Forward: x (M, K), W (N, K), b (N) or NULL -> z (M, N) pre-activation, or NULL

@@ -43,4 +43,14 @@ static void backward(const float *x, const float *W, const float *z, float *dy,
     }
 }
 
-const td_dense_kernel td_dense_ref = {"ref", forward, backward};
+// y (n) = act(z (n))
+static void activate(const float *z, float *y, size_t n, td_act act) {
+    for (size_t i = 0; i < n; i++) y[i] = td_act_apply(act, z[i]);
+}
+
+// dy (n) *= act'(z (n))
+static void activate_backward(const float *z, float *dy, size_t n, td_act act) {
+    for (size_t i = 0; i < n; i++) dy[i] *= td_act_grad(act, z[i]);
+}
+
+const td_dense_kernel td_dense_ref = {"ref", forward, backward, activate, activate_backward};

@@ -1,0 +1,416 @@
+// dense_simd.h - internal: the dense kernels, written once against simd.h.
+//
+// Included by exactly one file per instruction set (dense_sse2.c, dense_avx2.c,
+// dense_avx512.c, dense_wasm.c) after it defines its TD_SIMD_* name; that file
+// is compiled with the ISA's flags and only called after the CPU check, so
+// everything here is static to it.
+//
+// Two forms of the same product, picked by shape:
+//   - broadcast (GEMM) form, C (M, P) = A (M, Q) B (Q, P): a register tile of
+//     MR rows x NR columns; each step broadcasts one A value per row and loads
+//     NV vectors of one row of B. B is read in place when its rows are
+//     contiguous (backward: dx = dz W, dW += dz^T x) and packed into K-major
+//     panels otherwise (forward: B = W^T). Bias, pre-activation store and
+//     activation happen on the tile while it is still in registers.
+//   - dot-product form for few rows of x (M <= DOT_MAX_M) or few outputs
+//     (N <= DOT_MAX_N): rows of x against rows of W, vectors along K, so W is
+//     streamed exactly once and never packed; the activation is a second pass
+//     over the (small) output.
+// Heap scratch (packed panels) is bounded by KC x NC floats; if it cannot be
+// had, the call falls back to the reference kernel, which needs none.
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/dense_paths.h"
+#include "nn/simd.h"
+
+#if defined(__GNUC__)
+#define TD_INLINE static inline __attribute__((always_inline))
+#define TD_UNROLL _Pragma("GCC unroll 16")
+#else
+#define TD_INLINE static inline
+#define TD_UNROLL
+#endif
+
+enum { DOT_MAX_M = 16, DOT_MAX_N = 4 };
+
+// ---- activations on vectors ------------------------------------------------
+// exp by Cody-Waite range reduction and the Cephes degree-5 polynomial (about
+// 1 ulp). The clamp keeps 2^n a normal float; e^-87.3 is 1e-38, which is 0
+// next to 1 in the sigmoids below.
+TD_INLINE vf v_exp(vf x) {
+    x = vf_min(vf_max(x, vf_set1(-87.3f)), vf_set1(88.3f));
+    vf n = vf_round(vf_mul(x, vf_set1(1.44269504088896341f)));
+    vf r = vf_fmadd(n, vf_set1(-0.693359375f), x);
+    r = vf_fmadd(n, vf_set1(2.12194440e-4f), r);
+    vf p = vf_set1(1.9875691500e-4f);
+    p = vf_fmadd(p, r, vf_set1(1.3981999507e-3f));
+    p = vf_fmadd(p, r, vf_set1(8.3334519073e-3f));
+    p = vf_fmadd(p, r, vf_set1(4.1665795894e-2f));
+    p = vf_fmadd(p, r, vf_set1(1.6666665459e-1f));
+    p = vf_fmadd(p, r, vf_set1(5.0000001201e-1f));
+    p = vf_fmadd(p, vf_mul(r, r), vf_add(r, vf_set1(1.0f)));
+    return vf_mul(p, vf_pow2i(n));
+}
+
+// 1 / (1 + e^-x)
+TD_INLINE vf v_sigmoid(vf x) {
+    vf one = vf_set1(1.0f);
+    return vf_div(one, vf_add(one, v_exp(vf_sub(vf_zero(), x))));
+}
+
+// sqrt(2/pi) (z + 0.044715 z^3), the GELU's tanh argument.
+TD_INLINE vf v_gelu_u(vf z) {
+    vf z2 = vf_mul(z, z);
+    return vf_mul(vf_set1(0.7978845608028654f), vf_fmadd(vf_mul(vf_set1(0.044715f), z2), z, z));
+}
+
+// The identities used: 0.5 (1 + tanh u) = sigmoid(2u), tanh z = 2 sigmoid(2z) - 1,
+// and 1 - tanh^2 = 4 s (1 - s) with s = sigmoid(2u), which avoids cancellation.
+TD_INLINE vf v_act(td_act act, vf z) {
+    switch (act) {
+    case TD_ACT_NONE: return z;
+    case TD_ACT_RELU: return vf_max(z, vf_zero());
+    case TD_ACT_SILU:
+        return vf_div(z, vf_add(vf_set1(1.0f), v_exp(vf_sub(vf_zero(), z))));
+    case TD_ACT_GELU:
+        return vf_mul(z, v_sigmoid(vf_add(v_gelu_u(z), v_gelu_u(z))));
+    case TD_ACT_TANH:
+        return vf_sub(vf_add(v_sigmoid(vf_add(z, z)), v_sigmoid(vf_add(z, z))), vf_set1(1.0f));
+    }
+    return z;
+}
+
+TD_INLINE vf v_act_grad(td_act act, vf z) {
+    vf one = vf_set1(1.0f);
+    switch (act) {
+    case TD_ACT_NONE: return one;
+    case TD_ACT_RELU: return vf_step(z);
+    case TD_ACT_SILU: {
+        vf s = v_sigmoid(z);
+        return vf_mul(s, vf_fmadd(z, vf_sub(one, s), one));
+    }
+    case TD_ACT_GELU: {
+        vf u = v_gelu_u(z);
+        vf s = v_sigmoid(vf_add(u, u));
+        vf du = vf_mul(vf_set1(0.7978845608028654f),
+                       vf_fmadd(vf_mul(vf_set1(3.0f * 0.044715f), z), z, one));
+        vf zs = vf_mul(vf_add(z, z), vf_mul(s, vf_sub(one, s)));   // 2 z s (1 - s)
+        return vf_fmadd(zs, du, s);
+    }
+    case TD_ACT_TANH: {
+        vf s = v_sigmoid(vf_add(z, z));
+        return vf_mul(vf_set1(4.0f), vf_mul(s, vf_sub(one, s)));
+    }
+    }
+    return one;
+}
+
+// y (n) = act(z (n)); y may equal z. The tail goes through a padded vector so
+// every element sees the same arithmetic.
+static void act_forward(const float *z, float *y, size_t n, td_act act) {
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) vf_store(y + i, v_act(act, vf_load(z + i)));
+    if (i < n) {
+        float t[VL] = {0};
+        memcpy(t, z + i, (n - i) * sizeof *t);
+        vf_store(t, v_act(act, vf_load(t)));
+        memcpy(y + i, t, (n - i) * sizeof *t);
+    }
+}
+
+// dy (n) *= act'(z (n))
+static void act_backward(const float *z, float *dy, size_t n, td_act act) {
+    if (act == TD_ACT_NONE) return;
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vf_store(dy + i, vf_mul(vf_load(dy + i), v_act_grad(act, vf_load(z + i))));
+    if (i < n) {
+        float tz[VL] = {0}, td[VL] = {0};
+        memcpy(tz, z + i, (n - i) * sizeof *tz);
+        memcpy(td, dy + i, (n - i) * sizeof *td);
+        vf_store(td, vf_mul(vf_load(td), v_act_grad(act, vf_load(tz))));
+        memcpy(dy + i, td, (n - i) * sizeof *td);
+    }
+}
+
+// ---- broadcast form: the MR x NR register tile -----------------------------
+// One C (M, P) [+]= A (M, Q) B (Q, P) product; A (r, q) is a[r*a_rs + q*a_cs],
+// B (q, p) is b[q*b_rs + p*b_cs].
+typedef struct {
+    size_t M, P, Q;
+    const float *a;
+    size_t a_rs, a_cs;
+    const float *b;
+    size_t b_rs, b_cs;
+    float *c;             // (M, P), row stride P
+    float *z;             // forward: pre-activation (M, P) or NULL
+    const float *bias;    // forward: (P) or NULL
+    int accumulate;       // C += A B (dW) instead of C = A B
+    td_act act;
+} gemm_args;
+
+// How one tile starts and ends within the K blocking.
+typedef struct {
+    const float *bias;    // NR floats to start from (first K block), or NULL
+    int load_c;           // start from C (a later K block, or accumulating)
+    int last;             // last K block: store z, apply the activation
+    float *z;             // pre-activation tile (same stride as C) or NULL
+    td_act act;
+} tile_mode;
+
+// C tile (mr, nc) of stride ldc = A (mr, kc) Bp (kc, NR), Bp rows ldb apart.
+// mr is a compile-time constant at every call site, so acc[][] lives in
+// registers; tiles narrower than NR go through tmp.
+TD_INLINE void tile(int mr, int nc, const float *a, size_t a_rs, size_t a_cs, const float *bp,
+                    size_t ldb, size_t kc, float *c, size_t ldc, const tile_mode *m) {
+    vf acc[MR][NV];
+    float tmp[MR * NR];
+    int full = nc == NR;
+    size_t width = (size_t)nc * sizeof(float);
+    if (m->load_c) {
+        const float *src = c;
+        size_t lds = ldc;
+        if (!full) {
+            for (int r = 0; r < mr; r++) memcpy(tmp + r * NR, c + (size_t)r * ldc, width);
+            src = tmp;
+            lds = NR;
+        }
+        TD_UNROLL for (int r = 0; r < mr; r++)
+            TD_UNROLL for (int v = 0; v < NV; v++)
+                acc[r][v] = vf_load(src + (size_t)r * lds + v * VL);
+    } else {
+        TD_UNROLL for (int v = 0; v < NV; v++) {
+            vf init = m->bias ? vf_load(m->bias + v * VL) : vf_zero();
+            TD_UNROLL for (int r = 0; r < mr; r++) acc[r][v] = init;
+        }
+    }
+    for (size_t q = 0; q < kc; q++) {
+        const float *bq = bp + q * ldb, *aq = a + q * a_cs;
+        vf bv[NV];
+        TD_UNROLL for (int v = 0; v < NV; v++) bv[v] = vf_load(bq + v * VL);
+        TD_UNROLL for (int r = 0; r < mr; r++) {
+            vf av = vf_set1(aq[(size_t)r * a_rs]);
+            TD_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = vf_fmadd(av, bv[v], acc[r][v]);
+        }
+    }
+    float *dst = full ? c : tmp;
+    size_t ldd = full ? ldc : NR;
+    if (m->last && m->z) {
+        float *zd = full ? m->z : tmp;
+        TD_UNROLL for (int r = 0; r < mr; r++)
+            TD_UNROLL for (int v = 0; v < NV; v++) vf_store(zd + (size_t)r * ldd + v * VL, acc[r][v]);
+        if (!full)
+            for (int r = 0; r < mr; r++) memcpy(m->z + (size_t)r * ldc, tmp + r * NR, width);
+    }
+    if (m->last && m->act != TD_ACT_NONE) {
+        TD_UNROLL for (int r = 0; r < mr; r++)
+            TD_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = v_act(m->act, acc[r][v]);
+    }
+    TD_UNROLL for (int r = 0; r < mr; r++)
+        TD_UNROLL for (int v = 0; v < NV; v++) vf_store(dst + (size_t)r * ldd + v * VL, acc[r][v]);
+    if (!full)
+        for (int r = 0; r < mr; r++) memcpy(c + (size_t)r * ldc, tmp + r * NR, width);
+}
+
+// Rows [0, mr) in tiles of MR, then 4, 2 and 1 rows (each a specialised copy).
+static void tile_rows(size_t mr, int nc, const float *a, size_t a_rs, size_t a_cs,
+                      const float *bp, size_t ldb, size_t kc, float *c, size_t ldc,
+                      const tile_mode *mode) {
+    tile_mode m = *mode;
+    size_t r = 0;
+    while (r < mr) {
+        size_t left = mr - r, done;
+        const float *ar = a + r * a_rs;
+        float *cr = c + r * ldc;
+        m.z = mode->z ? mode->z + r * ldc : NULL;
+        if (left >= MR) {
+            tile(MR, nc, ar, a_rs, a_cs, bp, ldb, kc, cr, ldc, &m);
+            done = MR;
+#if MR > 4
+        } else if (left >= 4) {
+            tile(4, nc, ar, a_rs, a_cs, bp, ldb, kc, cr, ldc, &m);
+            done = 4;
+#endif
+        } else if (left >= 2) {
+            tile(2, nc, ar, a_rs, a_cs, bp, ldb, kc, cr, ldc, &m);
+            done = 2;
+        } else {
+            tile(1, nc, ar, a_rs, a_cs, bp, ldb, kc, cr, ldc, &m);
+            done = 1;
+        }
+        r += done;
+    }
+}
+
+// Copy B rows [q0, q0+kc) x columns [p0, p0+np) into a K-major panel of NR
+// columns (kc, NR), zero-padding the columns past np.
+static void pack_panel(const gemm_args *g, size_t q0, size_t kc, size_t p0, size_t np,
+                       float *panel) {
+    if (np < NR) memset(panel, 0, kc * NR * sizeof *panel);
+    if (g->b_rs == 1) {   // B = W^T: column p is a contiguous row of W
+        for (size_t j = 0; j < np; j++) {
+            const float *src = g->b + (p0 + j) * g->b_cs + q0;
+            for (size_t q = 0; q < kc; q++) panel[q * NR + j] = src[q];
+        }
+    } else {
+        for (size_t q = 0; q < kc; q++) {
+            const float *src = g->b + (q0 + q) * g->b_rs + p0 * g->b_cs;
+            for (size_t j = 0; j < np; j++) panel[q * NR + j] = src[j * g->b_cs];
+        }
+    }
+}
+
+// Scratch the driver needs: a packed block (KC, NC) and a padded bias (NC).
+static const size_t GEMM_SCRATCH = (size_t)KC * NC + NC;
+
+// Blocked loop nest (BLIS order without packing A): column blocks of NC, depth
+// blocks of KC (packed once), row blocks of MC (stay in L2), then panels of NR
+// (stay in L1) and tiles of MR rows.
+static void gemm(const gemm_args *g, float *scratch) {
+    float *packed = scratch, *bias = scratch + (size_t)KC * NC;
+    for (size_t jc = 0; jc < g->P; jc += NC) {
+        size_t nc = g->P - jc < NC ? g->P - jc : NC;
+        if (g->bias) {
+            memset(bias, 0, NC * sizeof *bias);
+            memcpy(bias, g->bias + jc, nc * sizeof *bias);
+        }
+        for (size_t pc = 0; pc < g->Q; pc += KC) {
+            size_t kc = g->Q - pc < KC ? g->Q - pc : KC;
+            int in_place = g->b_cs == 1;   // rows of B contiguous: full panels need no copy
+            for (size_t jr = 0; jr < nc; jr += NR) {
+                size_t np = nc - jr < NR ? nc - jr : NR;
+                if (!in_place || np < NR) pack_panel(g, pc, kc, jc + jr, np, packed + jr * kc);
+            }
+            tile_mode mode = {NULL, pc > 0 || g->accumulate, pc + kc == g->Q, NULL, g->act};
+            for (size_t ic = 0; ic < g->M; ic += MC) {
+                size_t mc = g->M - ic < MC ? g->M - ic : MC;
+                for (size_t jr = 0; jr < nc; jr += NR) {
+                    size_t np = nc - jr < NR ? nc - jr : NR;
+                    const float *bp = packed + jr * kc;
+                    size_t ldb = NR;
+                    if (in_place && np == NR) {
+                        bp = g->b + pc * g->b_rs + jc + jr;
+                        ldb = g->b_rs;
+                    }
+                    size_t off = ic * g->P + jc + jr;
+                    mode.bias = g->bias && pc == 0 ? bias + jr : NULL;
+                    mode.z = g->z ? g->z + off : NULL;
+                    tile_rows(mc, (int)np, g->a + ic * g->a_rs + pc * g->a_cs, g->a_rs, g->a_cs,
+                              bp, ldb, kc, g->c + off, g->P, &mode);
+                }
+            }
+        }
+    }
+}
+
+// ---- dot-product form -------------------------------------------------------
+// out tile (rm, rn) of stride ldo = x rows (rm, K) . W rows (rn, K) + b.
+TD_INLINE void dot_tile(int rm, int rn, const float *x, const float *W, const float *b,
+                        size_t K, float *out, size_t ldo) {
+    vf acc[DM][DN];
+    TD_UNROLL for (int r = 0; r < rm; r++)
+        TD_UNROLL for (int n = 0; n < rn; n++) acc[r][n] = vf_zero();
+    size_t k = 0;
+    for (; k + VL <= K; k += VL) {
+        vf wv[DN];
+        TD_UNROLL for (int n = 0; n < rn; n++) wv[n] = vf_load(W + (size_t)n * K + k);
+        TD_UNROLL for (int r = 0; r < rm; r++) {
+            vf xv = vf_load(x + (size_t)r * K + k);
+            TD_UNROLL for (int n = 0; n < rn; n++) acc[r][n] = vf_fmadd(xv, wv[n], acc[r][n]);
+        }
+    }
+    for (int r = 0; r < rm; r++) {
+        for (int n = 0; n < rn; n++) {
+            float s = vf_reduce(acc[r][n]);
+            for (size_t kk = k; kk < K; kk++) s += x[(size_t)r * K + kk] * W[(size_t)n * K + kk];
+            out[(size_t)r * ldo + (size_t)n] = s + (b ? b[n] : 0.0f);
+        }
+    }
+}
+
+// x (M, K) . W (N, K)^T + b -> out (M, N): W blocks of DN rows stay in L1
+// while every block of DM rows of x passes by.
+static void dot_forward(const float *x, const float *W, const float *b, float *out,
+                        size_t M, size_t K, size_t N) {
+    for (size_t n = 0; n < N;) {
+        size_t rn = N - n >= DN ? DN : N - n >= 2 ? 2 : 1;
+        const float *Wn = W + n * K, *bn = b ? b + n : NULL;
+        for (size_t i = 0; i < M;) {
+            size_t rm = M - i >= DM ? DM : 1;
+            const float *xi = x + i * K;
+            float *o = out + i * N + n;
+            if (rm == DM && rn == DN) dot_tile(DM, DN, xi, Wn, bn, K, o, N);
+            else if (rm == DM && rn == 2) dot_tile(DM, 2, xi, Wn, bn, K, o, N);
+            else if (rm == DM) dot_tile(DM, 1, xi, Wn, bn, K, o, N);
+            else if (rn == DN) dot_tile(1, DN, xi, Wn, bn, K, o, N);
+            else if (rn == 2) dot_tile(1, 2, xi, Wn, bn, K, o, N);
+            else dot_tile(1, 1, xi, Wn, bn, K, o, N);
+            i += rm;
+        }
+        n += rn;
+    }
+}
+
+// ---- the kernel entry points ------------------------------------------------
+// x (M, K), W (N, K), b (N) -> z (M, N) optional, y (M, N) = act(z)
+static void dense_forward(const float *x, const float *W, const float *b, float *z, float *y,
+                          int M_, int K_, int N_, td_act act) {
+    if (M_ <= 0 || N_ <= 0 || K_ < 0) return;
+    size_t M = (size_t)M_, K = (size_t)K_, N = (size_t)N_;
+    if (M <= DOT_MAX_M || N <= DOT_MAX_N || K == 0) {
+        float *out = z ? z : y;
+        dot_forward(x, W, b, out, M, K, N);
+        if (z || act != TD_ACT_NONE) act_forward(out, y, M * N, act);
+        return;
+    }
+    float *scratch = malloc(GEMM_SCRATCH * sizeof *scratch);
+    if (!scratch) {
+        td_dense_ref.forward(x, W, b, z, y, M_, K_, N_, act);
+        return;
+    }
+    gemm_args g = {M, N, K, x, K, 1, W, 1, K, y, z, b, 0, act};
+    gemm(&g, scratch);
+    free(scratch);
+}
+
+// dy (M, N) -> dz in place; dx (M, K) = dz W; dW (N, K) += dz^T x; db (N) += sum dz
+static void dense_backward(const float *x, const float *W, const float *z, float *dy,
+                           float *dx, float *dW, float *db, int M_, int K_, int N_, td_act act) {
+    if (M_ <= 0 || N_ < 0 || K_ < 0) return;
+    size_t M = (size_t)M_, K = (size_t)K_, N = (size_t)N_;
+    if (N == 0) {   // dz is empty; dx = dz W is a sum of nothing
+        if (dx) memset(dx, 0, M * K * sizeof *dx);
+        return;
+    }
+    float *scratch = malloc(GEMM_SCRATCH * sizeof *scratch);
+    if (!scratch) {   // before touching dy, so the reference sees the original
+        td_dense_ref.backward(x, W, z, dy, dx, dW, db, M_, K_, N_, act);
+        return;
+    }
+    act_backward(z, dy, M * N, act);
+    if (db) {
+        size_t n = 0;
+        for (; n + VL <= N; n += VL) {
+            vf s = vf_zero();
+            for (size_t i = 0; i < M; i++) s = vf_add(s, vf_load(dy + i * N + n));
+            vf_store(db + n, vf_add(vf_load(db + n), s));
+        }
+        for (; n < N; n++) {
+            float s = 0.0f;
+            for (size_t i = 0; i < M; i++) s += dy[i * N + n];
+            db[n] += s;
+        }
+    }
+    if (K > 0) {
+        if (dx) {
+            gemm_args g = {M, K, N, dy, N, 1, W, K, 1, dx, NULL, NULL, 0, TD_ACT_NONE};
+            gemm(&g, scratch);
+        }
+        gemm_args g = {N, K, M, dy, 1, N, x, K, 1, dW, NULL, NULL, 1, TD_ACT_NONE};
+        gemm(&g, scratch);
+    }
+    free(scratch);
+}
+
+#define TD_DENSE_KERNEL(name) {name, dense_forward, dense_backward, act_forward, act_backward}

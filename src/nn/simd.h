@@ -1,0 +1,151 @@
+// simd.h - internal: the few vector operations the dense kernels need, mapped
+// once per instruction set (the ggml idea), plus each set's tile sizes.
+//
+// The includer defines exactly one of TD_SIMD_SSE2, TD_SIMD_AVX2,
+// TD_SIMD_AVX512, TD_SIMD_WASM128 and is compiled with that set's flags;
+// dense_simd.h is then written once against these names.
+//
+//   vf            a vector of VL floats
+//   vf_fmadd      a * b + c (fused where the ISA has it; wasm and SSE2 do not)
+//   vf_max/min    SSE semantics: max(a, b) = a > b ? a : b (so max(z, 0) is ReLU
+//                 exactly as the reference writes it, NaN included)
+//   vf_round      round to the nearest integer, as a float
+//   vf_pow2i(n)   2^n for an integral float n in [-126, 127]
+//   vf_step(z)    1.0f where z > 0, else 0.0f
+//   vf_reduce(v)  the sum of the lanes
+//
+// Tile sizes (see dense_simd.h for their roles):
+//   MR x NV*VL    rows x columns of the broadcast micro-kernel's register tile
+//   DM x DN       rows of x x rows of W of the dot-product tile (small M or N)
+//   KC, NC, MC    cache blocks: K depth of a packed panel, columns per packed
+//                 block, rows of x per pass
+#ifndef TD_SIMD_H
+#define TD_SIMD_H
+
+#if defined(TD_SIMD_AVX512)
+#include <immintrin.h>
+#define VL 16
+#define MR 8
+#define NV 2
+#define DM 4
+#define DN 4
+#define KC 128
+typedef __m512 vf;
+#define vf_load(p) _mm512_loadu_ps(p)
+#define vf_store(p, v) _mm512_storeu_ps(p, v)
+#define vf_set1(x) _mm512_set1_ps(x)
+#define vf_zero() _mm512_setzero_ps()
+#define vf_add(a, b) _mm512_add_ps(a, b)
+#define vf_sub(a, b) _mm512_sub_ps(a, b)
+#define vf_mul(a, b) _mm512_mul_ps(a, b)
+#define vf_div(a, b) _mm512_div_ps(a, b)
+#define vf_max(a, b) _mm512_max_ps(a, b)
+#define vf_min(a, b) _mm512_min_ps(a, b)
+#define vf_fmadd(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define vf_round(x) _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define vf_pow2i(n) _mm512_castsi512_ps(_mm512_slli_epi32( \
+    _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23))
+#define vf_step(z) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ), \
+                                       _mm512_set1_ps(1.0f))
+#define vf_reduce(v) _mm512_reduce_add_ps(v)
+
+#elif defined(TD_SIMD_AVX2)
+#include <immintrin.h>
+#define VL 8
+#define MR 6
+#define NV 2
+#define DM 4
+#define DN 3
+#define KC 256
+typedef __m256 vf;
+#define vf_load(p) _mm256_loadu_ps(p)
+#define vf_store(p, v) _mm256_storeu_ps(p, v)
+#define vf_set1(x) _mm256_set1_ps(x)
+#define vf_zero() _mm256_setzero_ps()
+#define vf_add(a, b) _mm256_add_ps(a, b)
+#define vf_sub(a, b) _mm256_sub_ps(a, b)
+#define vf_mul(a, b) _mm256_mul_ps(a, b)
+#define vf_div(a, b) _mm256_div_ps(a, b)
+#define vf_max(a, b) _mm256_max_ps(a, b)
+#define vf_min(a, b) _mm256_min_ps(a, b)
+#define vf_fmadd(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define vf_round(x) _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define vf_pow2i(n) _mm256_castsi256_ps(_mm256_slli_epi32( \
+    _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23))
+#define vf_step(z) _mm256_and_ps(_mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GT_OQ), \
+                                 _mm256_set1_ps(1.0f))
+static inline float vf_reduce(vf v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)));
+}
+
+#elif defined(TD_SIMD_SSE2)
+#include <emmintrin.h>
+#define VL 4
+#define MR 6
+#define NV 2
+#define DM 3
+#define DN 3
+#define KC 256
+typedef __m128 vf;
+#define vf_load(p) _mm_loadu_ps(p)
+#define vf_store(p, v) _mm_storeu_ps(p, v)
+#define vf_set1(x) _mm_set1_ps(x)
+#define vf_zero() _mm_setzero_ps()
+#define vf_add(a, b) _mm_add_ps(a, b)
+#define vf_sub(a, b) _mm_sub_ps(a, b)
+#define vf_mul(a, b) _mm_mul_ps(a, b)
+#define vf_div(a, b) _mm_div_ps(a, b)
+#define vf_max(a, b) _mm_max_ps(a, b)
+#define vf_min(a, b) _mm_min_ps(a, b)
+#define vf_fmadd(a, b, c) _mm_add_ps(_mm_mul_ps(a, b), c)
+// Inputs are clamped to |x| < 2^31 before rounding, so the int trip is exact.
+#define vf_round(x) _mm_cvtepi32_ps(_mm_cvtps_epi32(x))
+#define vf_pow2i(n) _mm_castsi128_ps(_mm_slli_epi32( \
+    _mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23))
+#define vf_step(z) _mm_and_ps(_mm_cmpgt_ps(z, _mm_setzero_ps()), _mm_set1_ps(1.0f))
+static inline float vf_reduce(vf v) {
+    __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)));
+}
+
+#elif defined(TD_SIMD_WASM128)
+#include <wasm_simd128.h>
+#define VL 4
+#define MR 4
+#define NV 2
+#define DM 3
+#define DN 3
+#define KC 256
+typedef v128_t vf;
+#define vf_load(p) wasm_v128_load(p)
+#define vf_store(p, v) wasm_v128_store(p, v)
+#define vf_set1(x) wasm_f32x4_splat(x)
+#define vf_zero() wasm_f32x4_splat(0.0f)
+#define vf_add(a, b) wasm_f32x4_add(a, b)
+#define vf_sub(a, b) wasm_f32x4_sub(a, b)
+#define vf_mul(a, b) wasm_f32x4_mul(a, b)
+#define vf_div(a, b) wasm_f32x4_div(a, b)
+// pmax(x, y) = x < y ? y : x, so pmax(b, a) = a > b ? a : b: the SSE semantics.
+#define vf_max(a, b) wasm_f32x4_pmax(b, a)
+#define vf_min(a, b) wasm_f32x4_pmin(b, a)
+#define vf_fmadd(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
+#define vf_round(x) wasm_f32x4_nearest(x)
+#define vf_pow2i(n) wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), \
+                                                  wasm_i32x4_splat(127)), 23)
+#define vf_step(z) wasm_v128_and(wasm_f32x4_gt(z, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(1.0f))
+static inline float vf_reduce(vf v) {
+    return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+           (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+#else
+#error "define one of TD_SIMD_SSE2, TD_SIMD_AVX2, TD_SIMD_AVX512, TD_SIMD_WASM128"
+#endif
+
+#define NR (NV * VL)   // columns of the broadcast micro-kernel's tile
+#define NC 512         // columns per packed block (a multiple of every NR)
+#define MC 256         // rows of x per pass over a packed block
+
+#endif

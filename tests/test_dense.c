@@ -1,0 +1,378 @@
+// test_dense.c - every kernel path against the reference, and the reference
+// against a double-precision computation, forward and backward.
+//
+// Error measure: |a - b| / max(1, |b|), with NaN counted as infinitely wrong:
+// relative where values are large, absolute near zero (where a relative error
+// is meaningless), and robust to the summation order every path is free to pick.
+#include <math.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "nn/dense.h"
+#include "prob/rng.h"
+
+static const double TOL = 1e-5;
+
+// ---- ground truth in double -------------------------------------------------
+static double act_d(td_act act, double z) {
+    double c = 0.7978845608028654, a = 0.044715;
+    switch (act) {
+    case TD_ACT_NONE: return z;
+    case TD_ACT_RELU: return z > 0 ? z : 0;
+    case TD_ACT_SILU: return z / (1 + exp(-z));
+    case TD_ACT_GELU: return 0.5 * z * (1 + tanh(c * (z + a * z * z * z)));
+    case TD_ACT_TANH: return tanh(z);
+    }
+    return z;
+}
+
+static double act_grad_d(td_act act, double z) {
+    double c = 0.7978845608028654, a = 0.044715;
+    switch (act) {
+    case TD_ACT_NONE: return 1;
+    case TD_ACT_RELU: return z > 0 ? 1 : 0;
+    case TD_ACT_SILU: {
+        double s = 1 / (1 + exp(-z));
+        return s * (1 + z * (1 - s));
+    }
+    case TD_ACT_GELU: {
+        double t = tanh(c * (z + a * z * z * z));
+        return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * c * (1 + 3 * a * z * z);
+    }
+    case TD_ACT_TANH: return 1 - tanh(z) * tanh(z);
+    }
+    return 1;
+}
+
+// ---- helpers ---------------------------------------------------------------
+static double err_of(double a, double b) {
+    double e = fabs(a - b) / fmax(1.0, fabs(b));
+    return e == e ? e : (double)INFINITY;   // NaN is the worst error there is
+}
+
+static double max_err(const float *a, const float *b, size_t n) {
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, err_of(a[i], b[i]));
+    return worst;
+}
+
+static double max_err_d(const float *a, const double *b, size_t n) {
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, err_of(a[i], b[i]));
+    return worst;
+}
+
+static float *fill(td_rng *rng, size_t n, double scale) {
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = (float)(scale * td_rng_normal(rng));
+    return p;
+}
+
+static float *copy(const float *src, size_t n) {
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    if (n) memcpy(p, src, n * sizeof *p);
+    return p;
+}
+
+// One layer's inputs and the outputs every path must reproduce.
+typedef struct {
+    int M, K, N;
+    td_act act;
+    int use_bias, use_z, use_dx;
+    float *x, *W, *b, *dy, *dW0, *db0;
+    float *z, *y, *dz, *dx, *dW, *db;   // from the float reference
+} layer_case;
+
+static void case_init(layer_case *c, td_rng *rng, int M, int K, int N, td_act act,
+                      int use_bias, int use_z, int use_dx) {
+    size_t m = (size_t)M, k = (size_t)K, n = (size_t)N;
+    memset(c, 0, sizeof *c);
+    c->M = M, c->K = K, c->N = N, c->act = act;
+    c->use_bias = use_bias, c->use_z = use_z, c->use_dx = use_dx;
+    c->x = fill(rng, m * k, 1.0);
+    c->W = fill(rng, n * k, 1.0 / sqrt(K > 0 ? K : 1));
+    c->b = fill(rng, n, 0.5);
+    // dy as a mean over the batch gives it (1/M): gradients summed over a batch
+    // of 4096 stay O(1), as in training. With dy ~ 1 instead, two float sums of
+    // 4096 terms in different orders differ by ~1e-4 relative where the terms
+    // cancel, whatever the kernel.
+    c->dy = fill(rng, m * n, 1.0 / (M > 0 ? M : 1));
+    c->dW0 = fill(rng, n * k, 0.1);   // gradients accumulate: start from nonzero
+    c->db0 = fill(rng, n, 0.1);
+    const td_dense_kernel *ref = td_dense_kernel_for(TD_PATH_REF);
+    c->z = fill(rng, m * n, 0.0);
+    c->y = fill(rng, m * n, 0.0);
+    ref->forward(c->x, c->W, use_bias ? c->b : NULL, c->z, c->y, M, K, N, act);
+    c->dz = copy(c->dy, m * n);
+    c->dx = fill(rng, m * k, 0.0);
+    c->dW = copy(c->dW0, n * k);
+    c->db = copy(c->db0, n);
+    ref->backward(c->x, c->W, c->z, c->dz, use_dx ? c->dx : NULL, c->dW,
+                  use_bias ? c->db : NULL, M, K, N, act);
+}
+
+static void case_free(layer_case *c) {
+    float *all[] = {c->x, c->W, c->b, c->dy, c->dW0, c->db0, c->z, c->y, c->dz, c->dx, c->dW, c->db};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+}
+
+// Worst error of the float reference against a double computation.
+static double reference_error(const layer_case *c) {
+    size_t M = (size_t)c->M, K = (size_t)c->K, N = (size_t)c->N;
+    double worst = 0;
+    for (size_t i = 0; i < M; i++) {
+        for (size_t n = 0; n < N; n++) {
+            double acc = c->use_bias ? (double)c->b[n] : 0.0;
+            for (size_t k = 0; k < K; k++) acc += (double)c->x[i * K + k] * (double)c->W[n * K + k];
+            worst = fmax(worst, err_of(c->z[i * N + n], acc));
+            worst = fmax(worst, err_of(c->y[i * N + n], act_d(c->act, acc)));
+            // Backward from the float z the kernels see.
+            double dz = (double)c->dy[i * N + n] * act_grad_d(c->act, (double)c->z[i * N + n]);
+            worst = fmax(worst, err_of(c->dz[i * N + n], dz));
+        }
+    }
+    for (size_t i = 0; c->use_dx && i < M; i++) {
+        for (size_t k = 0; k < K; k++) {
+            double acc = 0;
+            for (size_t n = 0; n < N; n++) acc += (double)c->dz[i * N + n] * (double)c->W[n * K + k];
+            worst = fmax(worst, err_of(c->dx[i * K + k], acc));
+        }
+    }
+    for (size_t n = 0; n < N; n++) {
+        for (size_t k = 0; k < K; k++) {
+            double acc = (double)c->dW0[n * K + k];
+            for (size_t i = 0; i < M; i++) acc += (double)c->dz[i * N + n] * (double)c->x[i * K + k];
+            worst = fmax(worst, err_of(c->dW[n * K + k], acc));
+        }
+        if (c->use_bias) {
+            double acc = (double)c->db0[n];
+            for (size_t i = 0; i < M; i++) acc += (double)c->dz[i * N + n];
+            worst = fmax(worst, err_of(c->db[n], acc));
+        }
+    }
+    return worst;
+}
+
+// Worst error of one path against the float reference over every output.
+static double path_error(const td_dense_kernel *kern, const layer_case *c) {
+    size_t M = (size_t)c->M, K = (size_t)c->K, N = (size_t)c->N;
+    float *z = malloc((M * N + 1) * sizeof *z), *y = malloc((M * N + 1) * sizeof *y);
+    float *dz = copy(c->dy, M * N), *dx = malloc((M * K + 1) * sizeof *dx);
+    float *dW = copy(c->dW0, N * K), *db = copy(c->db0, N);
+    kern->forward(c->x, c->W, c->use_bias ? c->b : NULL, c->use_z ? z : NULL, y, c->M, c->K,
+                  c->N, c->act);
+    double worst = max_err(y, c->y, M * N);
+    if (c->use_z) worst = fmax(worst, max_err(z, c->z, M * N));
+    kern->backward(c->x, c->W, c->z, dz, c->use_dx ? dx : NULL, dW, c->use_bias ? db : NULL,
+                   c->M, c->K, c->N, c->act);
+    worst = fmax(worst, max_err(dz, c->dz, M * N));
+    if (c->use_dx) worst = fmax(worst, max_err(dx, c->dx, M * K));
+    worst = fmax(worst, max_err(dW, c->dW, N * K));
+    if (c->use_bias) worst = fmax(worst, max_err(db, c->db, N));
+    free(z); free(y); free(dz); free(dx); free(dW); free(db);
+    return worst;
+}
+
+// A random permutation of 1..n, so each value occurs once per round.
+static void shuffled_range(td_rng *rng, int *out, int n) {
+    for (int i = 0; i < n; i++) out[i] = i + 1;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)td_rng_below(rng, (uint32_t)i + 1), t = out[i];
+        out[i] = out[j];
+        out[j] = t;
+    }
+}
+
+enum { SIDE = 67, ROUNDS = 2 };
+
+// Run `body` over random shapes in which every M, K, N in 1..67 occurs.
+#define FOR_RANDOM_CASES(c, body)                                                     \
+    do {                                                                              \
+        td_rng rng_;                                                                  \
+        td_rng_seed(&rng_, 2024, 3);                                                  \
+        for (int round_ = 0; round_ < ROUNDS; round_++) {                             \
+            int ms_[SIDE], ks_[SIDE], ns_[SIDE];                                      \
+            shuffled_range(&rng_, ms_, SIDE);                                         \
+            shuffled_range(&rng_, ks_, SIDE);                                         \
+            shuffled_range(&rng_, ns_, SIDE);                                         \
+            for (int t_ = 0; t_ < SIDE; t_++) {                                       \
+                int u_ = round_ * SIDE + t_;                                          \
+                layer_case c;                                                         \
+                case_init(&c, &rng_, ms_[t_], ks_[t_], ns_[t_], (td_act)(u_ % 5),     \
+                          (u_ / 5) % 2, u_ % 4 != 0, u_ % 3 != 0);                    \
+                body;                                                                 \
+                case_free(&c);                                                        \
+            }                                                                         \
+        }                                                                             \
+    } while (0)
+
+// The benchmark's shapes and some that cross every cache block of the kernels.
+static const int BIG[][4] = {
+    {4096, 128, 2, TD_ACT_NONE}, {256, 128, 128, TD_ACT_SILU}, {256, 64, 128, TD_ACT_GELU},
+    {16, 848, 512, TD_ACT_SILU}, {64, 848, 512, TD_ACT_TANH}, {1, 512, 784, TD_ACT_NONE},
+    {260, 300, 600, TD_ACT_RELU}, {4096, 34, 128, TD_ACT_SILU}, {0, 5, 3, TD_ACT_SILU},
+    {3, 0, 5, TD_ACT_GELU}, {2, 3, 0, TD_ACT_RELU},
+};
+enum { BIG_COUNT = sizeof BIG / sizeof BIG[0] };
+
+// ---- tests -----------------------------------------------------------------
+TEST(the_reference_matches_a_double_precision_computation_on_every_shape) {
+    double worst = 0;
+    FOR_RANDOM_CASES(c, worst = fmax(worst, reference_error(&c)));
+    td_rng rng;
+    td_rng_seed(&rng, 5, 5);
+    for (int s = 0; s < BIG_COUNT; s++) {
+        layer_case c;
+        case_init(&c, &rng, BIG[s][0], BIG[s][1], BIG[s][2], (td_act)BIG[s][3], 1, 1, 1);
+        worst = fmax(worst, reference_error(&c));
+        case_free(&c);
+    }
+    printf("    ref      vs double: max error %.3g\n", worst);
+    CHECK(worst <= TOL);
+}
+
+TEST(every_path_matches_the_reference_on_shapes_covering_1_to_67) {
+    int paths = 0;
+    for (int p = 1; p < TD_PATH_COUNT; p++) {
+        const td_dense_kernel *kern = td_dense_kernel_for((td_dense_path)p);
+        if (!kern) continue;
+        paths++;
+        double worst = 0;
+        FOR_RANDOM_CASES(c, worst = fmax(worst, path_error(kern, &c)));
+        printf("    %-8s vs ref: max error %.3g (134 random shapes)\n", kern->name, worst);
+        CHECK(worst <= TOL);
+    }
+    CHECK(paths >= 1);   // a fast path exists on every platform we ship to
+}
+
+TEST(every_path_matches_the_reference_on_the_benchmark_and_blocking_shapes) {
+    for (int p = 1; p < TD_PATH_COUNT; p++) {
+        const td_dense_kernel *kern = td_dense_kernel_for((td_dense_path)p);
+        if (!kern) continue;
+        td_rng rng;
+        td_rng_seed(&rng, 9, 1);
+        double worst = 0;
+        for (int s = 0; s < BIG_COUNT; s++) {
+            layer_case c;
+            case_init(&c, &rng, BIG[s][0], BIG[s][1], BIG[s][2], (td_act)BIG[s][3], s % 2, 1, 1);
+            double e = path_error(kern, &c);
+            if (!(e <= TOL))
+                printf("    %s at M=%d K=%d N=%d: error %.3g\n", kern->name, c.M, c.K, c.N, e);
+            worst = fmax(worst, e);
+            case_free(&c);
+        }
+        printf("    %-8s vs ref: max error %.3g (big shapes)\n", kern->name, worst);
+        CHECK(worst <= TOL);
+    }
+}
+
+TEST(activations_inside_the_kernels_match_the_scalar_definitions_from_minus_30_to_30) {
+    // y = act(x * 1) with K = 1, N = 1 runs each path's own activation code;
+    // N = 37 also reaches it inside the broadcast tile.
+    enum { COUNT = 6001, WIDE = 37 };
+    static float x[COUNT], W[WIDE], y[COUNT * WIDE], z[COUNT * WIDE], dy[COUNT * WIDE],
+        dW[WIDE];
+    for (int i = 0; i < COUNT; i++) x[i] = -30.0f + 0.01f * (float)i;
+    for (int n = 0; n < WIDE; n++) W[n] = 1.0f;
+    for (int p = 1; p < TD_PATH_COUNT; p++) {
+        const td_dense_kernel *kern = td_dense_kernel_for((td_dense_path)p);
+        if (!kern) continue;
+        double worst_f = 0, worst_g = 0;
+        for (int a = 0; a < 5; a++) {
+            for (int N = 1; N <= WIDE; N += WIDE - 1) {
+                kern->forward(x, W, NULL, z, y, COUNT, 1, N, (td_act)a);
+                for (int i = 0; i < COUNT * N; i++) dy[i] = 1.0f;
+                kern->backward(x, W, z, dy, NULL, dW, NULL, COUNT, 1, N, (td_act)a);
+                for (int i = 0; i < COUNT * N; i++) {
+                    float zi = x[i / N];
+                    worst_f = fmax(worst_f, err_of(y[i], td_act_apply((td_act)a, zi)));
+                    worst_g = fmax(worst_g, err_of(dy[i], td_act_grad((td_act)a, zi)));
+                }
+            }
+        }
+        printf("    %-8s activation error %.3g, gradient error %.3g\n", kern->name, worst_f,
+               worst_g);
+        CHECK(worst_f <= TOL);
+        CHECK(worst_g <= TOL);
+    }
+}
+
+TEST(the_comparison_detects_one_perturbed_output_and_a_nan) {
+    td_rng rng;
+    td_rng_seed(&rng, 1, 1);
+    layer_case c;
+    case_init(&c, &rng, 33, 40, 21, TD_ACT_SILU, 1, 1, 1);
+    const td_dense_kernel *kern = td_dense_kernel_for(td_dense_best_path());
+    float *y = malloc(33 * 21 * sizeof *y);
+    kern->forward(c.x, c.W, c.b, NULL, y, 33, 40, 21, TD_ACT_SILU);
+    CHECK(max_err(y, c.y, 33 * 21) <= TOL);
+    y[123] += 3e-5f * fmaxf(1.0f, fabsf(y[123]));   // just over the tolerance
+    CHECK(max_err(y, c.y, 33 * 21) > TOL);
+    y[123] = NAN;
+    CHECK(max_err(y, c.y, 33 * 21) > TOL);
+    // The double-precision check fires too.
+    double d[4] = {1.0, -2.0, 0.5, 0.0};
+    float f[4] = {1.0f, -2.0f, 0.5f, 2e-5f};
+    CHECK(max_err_d(f, d, 4) > TOL);
+    f[3] = 0.0f;
+    CHECK(max_err_d(f, d, 4) <= TOL);
+    free(y);
+    case_free(&c);
+}
+
+TEST(td_dense_forward_and_backward_run_the_best_path_bit_for_bit) {
+    td_rng rng;
+    td_rng_seed(&rng, 2, 2);
+    layer_case c;
+    case_init(&c, &rng, 70, 50, 90, TD_ACT_GELU, 1, 1, 1);
+    const td_dense_kernel *best = td_dense_kernel_for(td_dense_best_path());
+    CHECK(best != NULL);
+    printf("    best path: %s\n", best->name);
+    size_t mn = 70 * 90, mk = 70 * 50, nk = 90 * 50;
+    float *y1 = malloc(mn * sizeof *y1), *y2 = malloc(mn * sizeof *y2);
+    float *z1 = malloc(mn * sizeof *z1), *z2 = malloc(mn * sizeof *z2);
+    float *d1 = copy(c.dy, mn), *d2 = copy(c.dy, mn), *x1 = malloc(mk * 4), *x2 = malloc(mk * 4);
+    float *w1 = copy(c.dW0, nk), *w2 = copy(c.dW0, nk), *b1 = copy(c.db0, 90), *b2 = copy(c.db0, 90);
+    td_dense_forward(c.x, c.W, c.b, z1, y1, 70, 50, 90, TD_ACT_GELU);
+    best->forward(c.x, c.W, c.b, z2, y2, 70, 50, 90, TD_ACT_GELU);
+    td_dense_backward(c.x, c.W, z1, d1, x1, w1, b1, 70, 50, 90, TD_ACT_GELU);
+    best->backward(c.x, c.W, z2, d2, x2, w2, b2, 70, 50, 90, TD_ACT_GELU);
+    CHECK(memcmp(y1, y2, mn * 4) == 0 && memcmp(z1, z2, mn * 4) == 0);
+    CHECK(memcmp(d1, d2, mn * 4) == 0 && memcmp(x1, x2, mk * 4) == 0);
+    CHECK(memcmp(w1, w2, nk * 4) == 0 && memcmp(b1, b2, 90 * 4) == 0);
+    float *all[] = {y1, y2, z1, z2, d1, d2, x1, x2, w1, w2, b1, b2};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) free(all[i]);
+    case_free(&c);
+}
+
+TEST(the_activation_passes_match_the_scalar_definitions) {
+    enum { COUNT = 1003 };
+    static float z[COUNT], y[COUNT], g[COUNT];
+    for (int i = 0; i < COUNT; i++) z[i] = -12.0f + 0.024f * (float)i;
+    for (int p = 0; p < TD_PATH_COUNT; p++) {
+        const td_dense_kernel *kern = td_dense_kernel_for((td_dense_path)p);
+        if (!kern) continue;
+        double worst = 0;
+        for (int a = 0; a < 5; a++) {
+            kern->activate(z, y, COUNT, (td_act)a);
+            for (int i = 0; i < COUNT; i++) g[i] = 2.0f;
+            kern->activate_backward(z, g, COUNT, (td_act)a);
+            for (int i = 0; i < COUNT; i++) {
+                worst = fmax(worst, err_of(y[i], td_act_apply((td_act)a, z[i])));
+                worst = fmax(worst, err_of(g[i], 2.0f * td_act_grad((td_act)a, z[i])));
+            }
+        }
+        CHECK(worst <= TOL);
+    }
+}
+
+int main(void) {
+    RUN(the_reference_matches_a_double_precision_computation_on_every_shape);
+    RUN(every_path_matches_the_reference_on_shapes_covering_1_to_67);
+    RUN(every_path_matches_the_reference_on_the_benchmark_and_blocking_shapes);
+    RUN(activations_inside_the_kernels_match_the_scalar_definitions_from_minus_30_to_30);
+    RUN(the_comparison_detects_one_perturbed_output_and_a_nan);
+    RUN(td_dense_forward_and_backward_run_the_best_path_bit_for_bit);
+    RUN(the_activation_passes_match_the_scalar_definitions);
+    return check_summary("test_dense");
+}
