@@ -43,9 +43,9 @@ static double acklam(double p) {
 }
 
 double td_normal_icdf(double p) {
-    if (!(p >= 0.0 && p <= 1.0)) return NAN;
-    if (p == 0.0) return -INFINITY;
-    if (p == 1.0) return INFINITY;
+    if (!(p >= 0.0 && p <= 1.0)) return (double)NAN;
+    if (p == 0.0) return -(double)INFINITY;
+    if (p == 1.0) return (double)INFINITY;
     double x = acklam(p);
     // Halley step on f(x) = Phi(x) - p. In the upper tail, work with the
     // complement so the residual keeps its relative precision.
