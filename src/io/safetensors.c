@@ -173,6 +173,11 @@ static td_status parse_shape(const td_json_doc *doc, const td_json_node *v, td_s
                            t->name);
         t->shape[i] = (size_t)dim;
     }
+    size_t bytes;
+    char shape[96];
+    if (td_mul_size(t->numel, td_dtype_size(t->dtype), &bytes))
+        return td_fail(TD_ERR_FORMAT, "tensor '%s': byte count of shape %s overflows", t->name,
+                       format_shape(shape, sizeof shape, t->ndim, t->shape));
     return TD_OK;
 }
 
@@ -196,11 +201,8 @@ static td_status parse_offsets(const td_json_doc *doc, const td_json_node *v, td
                        t->name, (unsigned long long)begin, (unsigned long long)end, data_len);
     t->begin = (size_t)begin;
     t->end = (size_t)end;
-    size_t need;
+    size_t need = t->numel * td_dtype_size(t->dtype);  // checked in parse_shape
     char shape[96];
-    if (td_mul_size(t->numel, td_dtype_size(t->dtype), &need))
-        return td_fail(TD_ERR_FORMAT, "tensor '%s': byte count of shape %s overflows", t->name,
-                       format_shape(shape, sizeof shape, t->ndim, t->shape));
     if (need != t->end - t->begin)
         return td_fail(TD_ERR_FORMAT,
                        "tensor '%s': data_offsets [%zu, %zu] hold %zu bytes but shape %s of %s "
