@@ -78,10 +78,18 @@ const char *td_sde_name(const td_sde *sde) {
     return "unknown";
 }
 
+static td_status validate_kind(const td_sde *sde);
+
 td_status td_sde_validate(const td_sde *sde) {
     if (!sde) return td_fail(TD_ERR_ARG, "SDE must not be NULL");
+    td_status st = validate_kind(sde);
+    if (st != TD_OK) return st;
     if (!(sde->t_eps > 0.0 && sde->t_eps < 1.0))
         return td_fail(TD_ERR_ARG, "t_eps must lie in (0, 1), got %g", sde->t_eps);
+    return TD_OK;
+}
+
+static td_status validate_kind(const td_sde *sde) {
     switch (sde->kind) {
     case TD_SDE_VP:
     case TD_SDE_SUBVP:
@@ -267,10 +275,10 @@ static void integer_grid(const td_sde *sde, int steps, td_time_grid grid, int la
             t[k] = i;
         }
     }
-    t[0] = n;
     t[steps - 1] = last;
     for (int k = steps - 2; k >= 0; k--)
         if (t[k] < t[k + 1] + 1) t[k] = t[k + 1] + 1;
+    t[0] = n;
     for (int k = 1; k < steps; k++)
         if (t[k] > t[k - 1] - 1) t[k] = t[k - 1] - 1;
     for (int k = 0; k < steps; k++) t[k] /= n;
