@@ -16,6 +16,8 @@ const ASSETS = [
   'js/ops.js',
   'js/worker.js',
   'js/sections/transform.js',
+  'js/sections/forward.js',
+  'js/sections/reverse.js',
   'thinkdiff.js',
   'thinkdiff.wasm',
   'build-info.json',

@@ -46,9 +46,11 @@ test('every visible section draws non-empty WebGL plots', async () => {
   const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 } });
   try {
     const { page } = await openPage(context, env.base);
-    await page.waitForFunction(() => document.getElementById('transform-readout').textContent !== '');
+    await page.waitForFunction(() => document.getElementById('transform-readout').textContent !== ''
+      && document.getElementById('forward-readout').textContent !== ''
+      && document.getElementById('reverse').dataset.state === 'done', null, { timeout: 30000 });
     const plots = await glCoverage(page, 'section:not([hidden]) canvas.plot-gl');
-    assert.ok(plots.length >= 3, `only ${plots.length} plots`);
+    assert.ok(plots.length >= 9, `only ${plots.length} plots`);
     for (const p of plots) {
       assert.ok(p.w > 100 && p.h > 80, `a ${p.section} plot is ${p.w}x${p.h}`);
       assert.ok(p.fraction > 0.01, `a ${p.section} plot is empty (${(100 * p.fraction).toFixed(2)}% drawn)`);
@@ -100,6 +102,39 @@ test('after one visit the page works offline (service worker cache)', async () =
     const offline = await openPage(context, `${env.base}?transform.seed=5`);
     assert.match(await offline.page.textContent('#status'), /^Ready/);
     await offline.page.waitForFunction(() => document.getElementById('transform-readout').textContent !== '');
+  } finally {
+    await context.close();
+  }
+});
+
+test('reverse diffusion with the exact score lands the particles on the 8 modes', async () => {
+  const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 } });
+  try {
+    const { page, problems } = await openPage(context,
+      `${env.base}?reverse.sampler=ode-heun&reverse.kind=vp&reverse.steps=60&reverse.n=4000&reverse.seed=3&reverse.trails=1`);
+    await page.waitForFunction(() => document.getElementById('reverse').dataset.state === 'done', null, { timeout: 30000 });
+    const result = await page.evaluate(() => {
+      const run = window.thinkdiffPage.reverse;
+      const hits = new Array(8).fill(0);
+      let near = 0;
+      for (let i = 0; i < run.n; i++) {
+        const x = run.x[2 * i], y = run.x[2 * i + 1];
+        const k = ((Math.round(Math.atan2(y, x) / (Math.PI / 4)) % 8) + 8) % 8;
+        const d = Math.hypot(x - 2 * Math.cos(k * Math.PI / 4), y - 2 * Math.sin(k * Math.PI / 4));
+        if (d < 0.06) { near++; hits[k]++; }
+      }
+      return { n: run.n, near, hits, metrics: document.getElementById('reverse-metrics').textContent };
+    });
+    console.log(result.metrics);
+    assert.equal(result.n, 4000);
+    assert.ok(result.near / result.n > 0.95, `only ${result.near} of ${result.n} within 3 std of a mode`);
+    for (const h of result.hits) assert.ok(h > 300, `mode counts ${result.hits}`);
+    assert.match(result.metrics, /modes covered\s+8 \/ 8/);
+    const plots = await glCoverage(page, '#reverse canvas.plot-gl');
+    for (const p of plots) assert.ok(p.fraction > 0.005, `a reverse plot is empty (${p.fraction})`);
+    assert.deepEqual(problems, { console: [], errors: [], csp: [] });
+    await page.locator('#reverse').screenshot({ path: join(ARTIFACTS, 'section-reverse.png') });
+    await page.locator('#forward').screenshot({ path: join(ARTIFACTS, 'section-forward.png') });
   } finally {
     await context.close();
   }

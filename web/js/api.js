@@ -21,6 +21,15 @@ export class TdError extends Error {
 
 export const ACT = { none: 0, relu: 1, silu: 2, gelu: 3, tanh: 4 };
 
+// Time grids of sde.h: uniform in t, or uniform in log SNR (the C default).
+export const GRIDS = { uniform: 0, 'log-snr': 1 };
+
+function gridCode(grid) {
+  const code = GRIDS[grid];
+  if (code === undefined) throw new TdError(-1, `unknown time grid '${grid}' (uniform, log-snr)`);
+  return code;
+}
+
 export class Thinkdiff {
   constructor(module) {
     this.M = module;
@@ -40,13 +49,13 @@ export class Thinkdiff {
 
   densePath() { return this.M.UTF8ToString(this.M._td_wasm_dense_path()); }
 
-  // Allocate float32 buffers of the given lengths, run fn(...pointers), free them all.
-  withF32(lengths, fn) {
+  // Allocate heap buffers of the given byte sizes, run fn(...pointers), free them all.
+  withBytes(sizes, fn) {
     const ptrs = [];
     try {
-      for (const n of lengths) {
-        const p = this.M._malloc(Math.max(1, n) * 4);
-        if (!p) throw new TdError(-2, `out of memory for ${n} floats in the wasm heap`);
+      for (const bytes of sizes) {
+        const p = this.M._malloc(Math.max(8, bytes));
+        if (!p) throw new TdError(-2, `out of memory for ${bytes} bytes in the wasm heap`);
         ptrs.push(p);
       }
       return fn(...ptrs);
@@ -55,8 +64,23 @@ export class Thinkdiff {
     }
   }
 
+  // The same for float32 buffers of the given lengths.
+  withF32(lengths, fn) { return this.withBytes(lengths.map((n) => n * 4), fn); }
+
+  // A NUL-terminated UTF-8 copy of `text` in the heap for the duration of fn(pointer).
+  withString(text, fn) {
+    const bytes = new TextEncoder().encode(String(text));
+    return this.withBytes([bytes.length + 1], (p) => {
+      this.M.HEAPU8.set(bytes, p);
+      this.M.HEAPU8[p + bytes.length] = 0;
+      return fn(p);
+    });
+  }
+
   // Copy n floats out of the heap. Views are made afresh: memory growth detaches old ones.
   readF32(ptr, n) { return this.M.HEAPF32.slice(ptr >> 2, (ptr >> 2) + n); }
+
+  readF64(ptr, n) { return this.M.HEAPF64.slice(ptr >> 3, (ptr >> 3) + n); }
 
   writeF32(ptr, data) { this.M.HEAPF32.set(data, ptr >> 2); }
 
@@ -69,6 +93,70 @@ export class Thinkdiff {
   // ---- objects ------------------------------------------------------------------------------
 
   rng(seed, stream = 0) { return new Rng(this, this.check(this.M._td_wasm_rng_create(seed, stream))); }
+
+  // name: 'vp', 'subvp', 've', 'ddpm-linear', 'ddpm-cosine'
+  sde(name) {
+    return new Sde(this, name, this.check(this.withString(name, (p) => this.M._td_wasm_sde_create(p))));
+  }
+
+  // `modes` equal Gaussians (std `std`) on a circle of `radius`: the toy ring by default.
+  ring(modes = 8, radius = 2, std = 0.02) {
+    return new Mixture(this, 2, { modes, radius, std },
+      this.check(this.M._td_wasm_ring_create(modes, radius, std)));
+  }
+
+  // [{ index, name, summary }] in the C library's table order.
+  samplers() {
+    const out = [];
+    for (let i = 0; i < this.M._td_wasm_sampler_count(); i++) {
+      out.push({ index: i, name: this.M.UTF8ToString(this.M._td_wasm_sampler_name(i)),
+        summary: this.M.UTF8ToString(this.M._td_wasm_sampler_summary(i)) });
+    }
+    return out;
+  }
+
+  // Sample n points with the mixture's exact score as the denoiser.
+  // opts: { sampler (name), steps, eta, snr, correctorSteps, grid ('uniform' | 'log-snr'),
+  //         trajectory (boolean),
+  //         frames (optional slice indices: copy only those slices of the trajectory) }
+  // -> { x (n, dim), trajectory ((steps + 1) or frames.length, n, dim) or null, nfe }
+  sampleExact(sde, mixture, rng, n, opts) {
+    const { sampler, steps, eta = NaN, snr = NaN, correctorSteps = -1, grid = null, frames = null } = opts;
+    const trajectory = Boolean(opts.trajectory || frames);
+    const index = this.samplers().findIndex((s) => s.name === sampler);
+    if (index < 0) throw new TdError(-1, `unknown sampler '${sampler}'`);
+    const dim = mixture.dim, values = n * dim;
+    const trajValues = trajectory ? (steps + 1) * values : 0;
+    return this.withF32([values, trajValues], (px, pt) => {
+      const nfe = this.check(this.M._td_wasm_sample_exact(index, sde.handle, mixture.handle,
+        rng.handle, n, steps, eta, snr, correctorSteps, grid === null ? -1 : gridCode(grid), px,
+        trajectory ? pt : 0));
+      let traj = null;
+      if (frames) {
+        traj = new Float32Array(frames.length * values);
+        frames.forEach((k, i) => {
+          if (!(Number.isInteger(k) && k >= 0 && k <= steps)) throw new TdError(-1, `frame ${k} is not in 0..${steps}`);
+          traj.set(this.M.HEAPF32.subarray((pt >> 2) + k * values, (pt >> 2) + (k + 1) * values), i * values);
+        });
+      } else if (trajectory) {
+        traj = this.readF32(pt, trajValues);
+      }
+      return { x: this.readF32(px, values), trajectory: traj, nfe };
+    });
+  }
+
+  // Metrics of x (n, 2) against the toy ring: modes, quality, distances and their floors.
+  metricsRing(x, { radius = 2, std = 0.02, seed = 1 } = {}) {
+    const n = x.length / 2, cap = 1024;
+    return this.withBytes([x.length * 4, 12 * 8, cap], (px, pout, ptext) => {
+      this.writeF32(px, x);
+      this.check(this.M._td_wasm_metrics_ring(px, n, radius, std, seed, pout, ptext, cap));
+      const v = this.readF64(pout, 12);
+      return { n: v[0], modesCovered: v[1], modes: v[2], hqFraction: v[3], modeKl: v[4],
+        meanLogDensity: v[5], refLogDensity: v[6], sw2: v[7], sw2Floor: v[8], mmd2: v[9],
+        mmd2Floor: v[10], mmdBandwidth: v[11], text: this.M.UTF8ToString(ptext) };
+    });
+  }
 
   dense(inputs, outputs, act = 'none') {
     const code = typeof act === 'number' ? act : ACT[act];
@@ -155,6 +243,94 @@ export class Dense extends Handle {
       td.writeF32(px, x);
       td.check(td.M._td_wasm_dense_forward(this.handle, px, rows, py));
       return td.readF32(py, rows * this.outputs);
+    });
+  }
+}
+
+export class Sde extends Handle {
+  constructor(td, name, handle) {
+    super(td, handle, (h) => td.M._td_wasm_sde_free(h));
+    this.name = name;
+  }
+
+  // t (n) in [0, 1] -> { f, g, alpha, sigma, snr }, each (n).
+  coefficients(t) {
+    const { td } = this, n = t.length;
+    return td.withF32([n, 5 * n], (pt, pout) => {
+      td.writeF32(pt, t);
+      td.check(td.M._td_wasm_sde_coefficients(this.handle, pt, n, pout));
+      const all = td.readF32(pout, 5 * n);
+      const cols = ['f', 'g', 'alpha', 'sigma', 'snr'].map(() => new Float32Array(n));
+      for (let i = 0; i < n; i++) for (let c = 0; c < 5; c++) cols[c][i] = all[5 * i + c];
+      const [f, g, alpha, sigma, snr] = cols;
+      return { f, g, alpha, sigma, snr };
+    });
+  }
+
+  // { tEps, priorStd, steps } (steps: the discrete schedule's N, 0 for continuous kinds)
+  info() {
+    const { td } = this;
+    return td.withBytes([3 * 8], (p) => {
+      td.check(td.M._td_wasm_sde_info(this.handle, p));
+      const v = td.readF64(p, 3);
+      return { tEps: v[0], priorStd: v[1], steps: v[2] };
+    });
+  }
+
+  // A DDPM schedule's { beta, alphaBar }, each (N + 1) for i = 0..N.
+  discrete() {
+    const { td } = this, cap = this.info().steps + 1;
+    if (cap < 2) throw new TdError(-1, `the ${this.name} sde has no discrete schedule`);
+    return td.withF32([cap, cap], (pb, pa) => {
+      td.check(td.M._td_wasm_sde_discrete(this.handle, pb, pa, cap));
+      return { beta: td.readF32(pb, cap), alphaBar: td.readF32(pa, cap) };
+    });
+  }
+
+  // The samplers' time grid (steps): 1 = t[0] > ... > t[steps - 1] = t_eps,
+  // spaced uniformly in t or in log SNR (grid: 'uniform' or 'log-snr').
+  timeGrid(steps, grid = 'log-snr') {
+    const { td } = this;
+    return td.withBytes([steps * 8], (p) => {
+      td.check(td.M._td_wasm_sde_time_grid(this.handle, steps, gridCode(grid), p));
+      return td.readF64(p, steps);
+    });
+  }
+
+  // x0 (n, dim) -> x_t = alpha(t) x0 + sigma(t) eps
+  perturb(rng, x0, dim, t) {
+    const { td } = this, n = x0.length / dim;
+    return td.withF32([x0.length, x0.length], (px, pout) => {
+      td.writeF32(px, x0);
+      td.check(td.M._td_wasm_sde_perturb(this.handle, rng.handle, px, n, dim, t, pout));
+      return td.readF32(pout, x0.length);
+    });
+  }
+}
+
+export class Mixture extends Handle {
+  constructor(td, dim, params, handle) {
+    super(td, handle, (h) => td.M._td_wasm_mixture_free(h));
+    this.dim = dim;
+    this.params = params;
+  }
+
+  // n draws (n, dim).
+  sample(rng, n) {
+    const { td } = this, values = n * this.dim;
+    return td.withF32([values], (p) => {
+      td.check(td.M._td_wasm_mixture_sample(this.handle, rng.handle, p, n));
+      return td.readF32(p, values);
+    });
+  }
+
+  // log p_t on a (h, w) grid of cell centres over box [x0, x1, y0, y1], row 0 at the bottom.
+  logDensityGrid(sde, t, box, w, h) {
+    const { td } = this;
+    return td.withF32([w * h], (p) => {
+      td.check(td.M._td_wasm_mixture_log_density_grid(this.handle, sde.handle, t,
+        box[0], box[1], box[2], box[3], w, h, p));
+      return td.readF32(p, w * h);
     });
   }
 }

@@ -1,6 +1,8 @@
 // main.js - the page's entry: starts the worker, wires each section, reports status.
 // The main thread only draws and handles input; all computation runs in the worker.
 import { WorkerClient } from './client.js';
+import { setupForward } from './sections/forward.js';
+import { setupReverse } from './sections/reverse.js';
 import { setupTransform } from './sections/transform.js';
 
 const statusEl = document.getElementById('status');
@@ -36,10 +38,14 @@ async function main() {
     status.error(e.message);
     return;
   }
-  const sections = [['transform', setupTransform]];
-  for (const [id, setup] of sections) {
+  // A section whose C functions this build lacks stays hidden rather than half-working.
+  const sections = [['transform', setupTransform, ['transform']],
+    ['forward', setupForward, ['forward', 'schedules']],
+    ['reverse', setupReverse, ['reverse', 'samplers']]];
+  for (const [id, setup, ops] of sections) {
+    if (!ops.every((op) => info.ops.includes(op))) continue;
     try {
-      setup(client, status, info);
+      await setup(client, status, info);
     } catch (e) {
       status.error(`The section '${id}' failed to start: ${e.message}`);
       throw e;

@@ -52,4 +52,89 @@ function transform(td, { seed = 1, n = 10000, bins = 50 }) {
   }
 }
 
-export const OPS = { transform };
+
+const KINDS = ['vp', 'subvp', 've'];
+
+// Section "forward diffusion": ring samples noised to time t, and the exact log p_t on a grid.
+function forward(td, { kind = 'vp', t = 0.2, seed = 1, n = 3000, res = 128 }) {
+  checkInt('grid resolution', res, 8, 512);
+  if (!(t >= 0 && t <= 1)) throw new Error(`t must be in [0, 1], got ${t}`);
+  const sde = td.sde(kind), ring = td.ring(), rng = td.rng(seed, 3);
+  try {
+    const x0 = ring.sample(rng, n);
+    const points = sde.perturb(rng, x0, 2, t);
+    const c = sde.coefficients(new Float32Array([t]));
+    const alpha = c.alpha[0], sigma = c.sigma[0];
+    // Show the ring's scale until the noise dominates; then follow it out (VE reaches sigma = 10).
+    const extent = Math.max(3, 2 * alpha + 3 * sigma);
+    const logDensity = ring.logDensityGrid(sde, t, [-extent, extent, -extent, extent], res, res);
+    return { kind, t, points, logDensity, res, extent, alpha, sigma,
+      f: c.f[0], g: c.g[0], snr: c.snr[0] };
+  } finally {
+    rng.free(); ring.free(); sde.free();
+  }
+}
+
+// Section "schedules": alpha, sigma, SNR, f, g of every kind on a t grid, and DDPM's alpha_bar.
+function schedules(td, { points = 201 }) {
+  checkInt('points', points, 2, 10000);
+  const t = new Float32Array(points);
+  for (let i = 0; i < points; i++) t[i] = i / (points - 1);
+  const out = { t, kinds: {} };
+  for (const kind of KINDS) {
+    const sde = td.sde(kind);
+    try {
+      out.kinds[kind] = sde.coefficients(t);
+    } finally {
+      sde.free();
+    }
+  }
+  for (const kind of ['ddpm-linear', 'ddpm-cosine']) {
+    const sde = td.sde(kind);
+    try {
+      out.kinds[kind] = sde.discrete();
+    } finally {
+      sde.free();
+    }
+  }
+  return out;
+}
+
+// Section "reverse diffusion": run a sampler with the exact score, keep a few frames
+// of the trajectory for the animation, and measure the samples.
+function reverse(td, { sampler = 'ddim', kind = 'vp', grid = 'log-snr', steps = 100, n = 4000, seed = 1, frames = 90 }) {
+  checkInt('steps', steps, 1, 1000);
+  checkInt('particles', n, 10, 20000);
+  checkInt('frames', frames, 2, 1000);
+  const sde = td.sde(kind), ring = td.ring(), rng = td.rng(seed, 4);
+  try {
+    // Slices 0..steps of the trajectory: 0 is the prior, slice k follows update k.
+    const count = Math.min(frames, steps + 1);
+    const slices = [...new Set(Array.from({ length: count },
+      (_, i) => Math.round(i * steps / Math.max(count - 1, 1))))];
+    const tGrid = sde.timeGrid(steps, grid);
+    const times = new Float32Array(slices.map((k) => (k === steps ? 0 : tGrid[k])));
+    const t0 = performance.now();
+    const run = td.sampleExact(sde, ring, rng, n, { sampler, steps, grid, frames: slices });
+    const sampleMs = performance.now() - t0;
+    const t1 = performance.now();
+    const metrics = td.metricsRing(run.x, { seed });
+    const metricsMs = performance.now() - t1;
+    // A view per frame that holds 99% of the particles (VE starts at sigma = 10).
+    const extents = new Float32Array(slices.length);
+    const values = n * 2, r = new Float32Array(n);
+    for (let f = 0; f < slices.length; f++) {
+      for (let i = 0; i < n; i++) r[i] = Math.max(Math.abs(run.trajectory[f * values + 2 * i]), Math.abs(run.trajectory[f * values + 2 * i + 1]));
+      r.sort();
+      extents[f] = Math.max(2.8, 1.08 * r[Math.floor(0.99 * (n - 1))]);
+    }
+    return { sampler, kind, grid, steps, n, seed, nfe: run.nfe, frames: run.trajectory, times, extents,
+      x: run.x, metrics, sampleMs, metricsMs, priorStd: sde.info().priorStd };
+  } finally {
+    rng.free(); ring.free(); sde.free();
+  }
+}
+
+function samplers(td) { return { list: td.samplers() }; }
+
+export const OPS = { transform, forward, schedules, reverse, samplers };
