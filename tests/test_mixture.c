@@ -35,7 +35,7 @@ TEST(samples_have_the_mixture_s_moments_and_fill_every_mode_evenly) {
     double mx = 0, my = 0, r2 = 0, within = 0;
     int counts[8] = {0};
     for (int i = 0; i < N; i++) {
-        double px = x[2 * i], py = x[2 * i + 1];
+        double px = (double)x[2 * i], py = (double)x[2 * i + 1];
         mx += px / N;
         my += py / N;
         r2 += (px * px + py * py) / N;
@@ -156,7 +156,7 @@ TEST(the_score_denoiser_follows_the_sde_s_alpha_and_sigma) {
         for (double t = 0.01; t <= 1.0; t += 0.33) {
             CHECK_EQ(den.predict(den.ctx, x, 3, 2, t, out), TD_OK);
             for (int i = 0; i < 3; i++) {
-                double p[2] = {x[2 * i], x[2 * i + 1]}, score[2];
+                double p[2] = {(double)x[2 * i], (double)x[2 * i + 1]}, score[2];
                 td_mixture_noised(&ring, td_sde_alpha(sdes[s], t), td_sde_sigma(sdes[s], t), p, score);
                 CHECK_NEAR(out[2 * i], score[0], 1e-5 * (1 + fabs(score[0])));
                 CHECK_NEAR(out[2 * i + 1], score[1], 1e-5 * (1 + fabs(score[1])));
@@ -174,7 +174,7 @@ TEST(the_score_denoiser_follows_the_sde_s_alpha_and_sigma) {
 
 TEST(bad_mixture_parameters_are_rejected_with_a_reason) {
     double w[2] = {0.5, 0.5}, mu[2] = {0.0, 1.0}, s[2] = {1.0, 1.0};
-    double neg_w[2] = {-1.0, 2.0}, zero_w[2] = {0.0, 0.0}, zero_s[2] = {1.0, 0.0}, nan_mu[2] = {NAN, 0.0};
+    double neg_w[2] = {-1.0, 2.0}, zero_w[2] = {0.0, 0.0}, zero_s[2] = {1.0, 0.0}, nan_mu[2] = {(double)NAN, 0.0};
     td_mixture m;
 #define REJECTS(call, status, words)               \
     do {                                           \

@@ -20,7 +20,7 @@ static td_mixture ring;  // built once in main
 
 static int nearest_mode(const float *p, double *dist) {
     int best = 0;
-    double best_d2 = INFINITY;
+    double best_d2 = (double)INFINITY;
     for (int k = 0; k < ring.k; k++) {
         double dx = (double)p[0] - ring.means[2 * k], dy = (double)p[1] - ring.means[2 * k + 1];
         double d2 = dx * dx + dy * dy;
@@ -109,7 +109,7 @@ static ring_score run(td_sampler_kind kind, const td_sde *sde, const td_denoiser
                       const td_sampler_options *opts, uint64_t seed, float *out) {
     static float scratch[N_SAMPLES * 2];
     float *x = out ? out : scratch;
-    ring_score bad = {-1.0, INFINITY, 0, 0};
+    ring_score bad = {-1.0, (double)INFINITY, 0, 0};
     td_rng rng;
     td_rng_seed(&rng, seed, 11);
     if (td_sampler_init_prior(sde, &rng, x, N_SAMPLES, 2) != TD_OK) return bad;
@@ -348,12 +348,12 @@ TEST(bad_arguments_are_rejected_with_a_reason) {
     REJECTS(td_sampler_run(TD_SAMPLER_DDPM, &vp, &den, &rng, x, 8, 2, 1000000, NULL, NULL, NULL), TD_ERR_LIMIT, "exceed the cap");
     o.eta = 1.5;
     REJECTS(td_sampler_run(TD_SAMPLER_DDIM, &vp, &den, &rng, x, 8, 2, 10, &o, NULL, NULL), TD_ERR_ARG, "eta");
-    o.eta = NAN;
+    o.eta = (double)NAN;
     REJECTS(td_sampler_run(TD_SAMPLER_DDIM, &vp, &den, &rng, x, 8, 2, 10, &o, NULL, NULL), TD_ERR_ARG, "eta");
     o = td_sampler_options_default();
     o.snr = 0.0;
     REJECTS(td_sampler_run(TD_SAMPLER_PC, &vp, &den, &rng, x, 8, 2, 10, &o, NULL, NULL), TD_ERR_ARG, "snr");
-    o.snr = INFINITY;
+    o.snr = (double)INFINITY;
     REJECTS(td_sampler_run(TD_SAMPLER_PC, &vp, &den, &rng, x, 8, 2, 10, &o, NULL, NULL), TD_ERR_ARG, "snr");
     o = td_sampler_options_default();
     o.corrector_steps = -1;

@@ -71,7 +71,7 @@ TEST(vp_kinds_preserve_variance_and_ve_keeps_the_mean) {
 TEST(snr_falls_monotonically_from_t_eps_to_one) {
     for (int i = 0; i < N_SDES; i++) {
         td_sde sde = all_sdes(i);
-        double prev = INFINITY;
+        double prev = (double)INFINITY;
         int falls = 1;
         for (double t = sde.t_eps; t <= 1.0; t += 1.0 / 512) {
             double snr = td_sde_snr(&sde, t), a = td_sde_alpha(&sde, t), s = td_sde_sigma(&sde, t);
@@ -174,7 +174,7 @@ TEST(sampling_grids_run_from_one_to_t_eps_and_stride_through_ddpm_steps) {
 
 TEST(bad_sde_parameters_and_names_are_rejected_with_a_reason) {
     td_sde bad[6] = {td_sde_vp(-0.1, 20.0), td_sde_vp(5.0, 1.0), td_sde_ve(0.0, 10.0),
-                     td_sde_ve(0.01, INFINITY), td_sde_ddpm_linear(1, 1e-4, 0.02),
+                     td_sde_ve(0.01, (double)INFINITY), td_sde_ddpm_linear(1, 1e-4, 0.02),
                      td_sde_ddpm_linear(1000, 1e-4, 1.5)};
     const char *words[6] = {"beta_min", "beta_min", "sigma_min", "sigma_min", "steps", "beta_end"};
     for (int i = 0; i < 6; i++) {
@@ -210,7 +210,7 @@ static void make_forms(double a, double s, float *x0, float *eps, float *xt, flo
         x0[i] = (float)(2.0 * td_rng_normal(&rng));
         eps[i] = (float)td_rng_normal(&rng);
         xt[i] = (float)(a * (double)x0[i] + s * (double)eps[i]);
-        for (int p = 0; p < 4; p++) forms[p][i] = (float)td_loss_target((td_prediction)p, x0[i], eps[i], a, s);
+        for (int p = 0; p < 4; p++) forms[p][i] = (float)td_loss_target((td_prediction)p, (double)x0[i], (double)eps[i], a, s);
     }
 }
 
@@ -248,7 +248,7 @@ TEST(every_parameterisation_converts_to_every_other_and_back) {
 
 TEST(conversions_reject_zero_noise_and_unknown_kinds) {
     float x[2] = {1, 2}, p[2] = {0, 0}, out[2];
-    const double bad[4][2] = {{1.0, 0.0}, {0.0, 1.0}, {NAN, 0.5}, {0.5, INFINITY}};
+    const double bad[4][2] = {{1.0, 0.0}, {0.0, 1.0}, {(double)NAN, 0.5}, {0.5, (double)INFINITY}};
     for (int i = 0; i < 4; i++) {
         td_clear_error();
         CHECK_EQ(td_param_convert(TD_PRED_EPS, TD_PRED_X0, x, p, 2, bad[i][0], bad[i][1], out), TD_ERR_ARG);
@@ -318,12 +318,12 @@ TEST(a_training_batch_noises_x0_at_drawn_times_with_matching_targets) {
         CHECK_EQ(td_loss_make_batch(&sde, TD_PRED_V, &rng, x0, R, D, t, eps, xt, target, weight), TD_OK);
         double tmin = 1.0, tmax = 0.0, tmean = 0.0, e2 = 0.0, worst = 0.0;
         for (int r = 0; r < R; r++) {
-            tmin = fmin(tmin, t[r]);
-            tmax = fmax(tmax, t[r]);
+            tmin = fmin(tmin, (double)t[r]);
+            tmax = fmax(tmax, (double)t[r]);
             tmean += (double)t[r] / R;
-            double a = td_sde_alpha(&sde, t[r]), s = td_sde_sigma(&sde, t[r]);
+            double a = td_sde_alpha(&sde, (double)t[r]), s = td_sde_sigma(&sde, (double)t[r]);
             CHECK_NEAR(weight[r], td_loss_weight(TD_PRED_V, a, s), 1e-6);
-            if (k) CHECK_NEAR(t[r] * 1000, round(t[r] * 1000), 1e-3);
+            if (k) CHECK_NEAR((double)t[r] * 1000, round((double)t[r] * 1000), 1e-3);
             for (int d = 0; d < D; d++) {
                 int i = r * D + d;
                 e2 += (double)eps[i] * (double)eps[i] / (R * D);

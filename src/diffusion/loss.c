@@ -46,11 +46,11 @@ td_status td_loss_make_batch(const td_sde *sde, td_prediction param, td_rng *rng
     for (size_t r = 0; r < rows; r++) {
         t[r] = (float)td_loss_draw_t(sde, rng);
         // Coefficients at the float t the network reads, so x_t and t agree exactly.
-        double alpha = td_sde_alpha(sde, t[r]), sigma = td_sde_sigma(sde, t[r]);
+        double alpha = td_sde_alpha(sde, (double)t[r]), sigma = td_sde_sigma(sde, (double)t[r]);
         weight[r] = (float)td_loss_weight(param, alpha, sigma);
         for (size_t d = 0; d < cols; d++) {
             size_t i = r * cols + d;
-            double e = td_rng_normal(rng), x = x0[i];
+            double e = td_rng_normal(rng), x = (double)x0[i];
             if (eps) eps[i] = (float)e;
             x_t[i] = (float)(alpha * x + sigma * e);
             target[i] = (float)td_loss_target(param, x, e, alpha, sigma);

@@ -36,7 +36,7 @@ td_status td_param_convert(td_prediction from, td_prediction to, const float *x_
     // VE (a = 1, s large) as well as VP (a^2 + s^2 = 1).
     double a = alpha, s = sigma, det = a * a + s * s;
     for (size_t i = 0; i < count; i++) {
-        double x = x_t[i], p = pred[i], x0 = 0.0, eps = 0.0;
+        double x = (double)x_t[i], p = (double)pred[i], x0 = 0.0, eps = 0.0;
         switch (from) {
         case TD_PRED_EPS: eps = p; x0 = (x - s * eps) / a; break;
         case TD_PRED_X0: x0 = p; eps = (x - a * x0) / s; break;

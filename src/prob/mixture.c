@@ -96,23 +96,42 @@ td_status td_mixture_sample(const td_mixture *m, td_rng *rng, float *x, int n) {
     return TD_OK;
 }
 
-double td_mixture_noised(const td_mixture *m, double alpha, double sigma, const double *x,
-                         double *score) {
+// Per-component constants at one noise level: the log of weight times normaliser, and
+// the inverse variance alpha^2 s_k^2 + sigma^2 (a component of weight 0 gets -inf).
+static void component_constants(const td_mixture *m, double alpha, double sigma, size_t j,
+                                double *log_norm, double *inv_var) {
+    double var = alpha * alpha * m->stds[j] * m->stds[j] + sigma * sigma;
+    *log_norm = log(m->weights[j]) - 0.5 * (double)m->dim * (LOG_2PI + log(var));
+    *inv_var = 1.0 / var;
+}
+
+// log p_t(x) and optionally its score at one point. `log_norm` and `inv_var` (k) hold the
+// component constants when a caller evaluates many points; NULL computes them here.
+static double noised_point(const td_mixture *m, double alpha, double sigma,
+                           const double *log_norm, const double *inv_var, const double *x,
+                           double *score) {
     size_t nk = (size_t)m->k, nd = (size_t)m->dim;
     // Online log-sum-exp: keep the running max logit `top`, the sum of exp(logit - top)
     // and (for the score) the matching weighted sum of per-component scores, rescaling
     // both whenever a new max appears. No scratch memory, no overflow.
-    double top = -INFINITY, sum = 0.0;
+    double top = -(double)INFINITY, sum = 0.0;
     if (score) memset(score, 0, nd * sizeof *score);
     for (size_t j = 0; j < nk; j++) {
         if (m->weights[j] <= 0.0) continue;
-        double var = alpha * alpha * m->stds[j] * m->stds[j] + sigma * sigma, sq = 0.0;
+        double ln, iv;
+        if (log_norm) {
+            ln = log_norm[j];
+            iv = inv_var[j];
+        } else {
+            component_constants(m, alpha, sigma, j, &ln, &iv);
+        }
         const double *mu = m->means + j * nd;
+        double sq = 0.0;
         for (size_t d = 0; d < nd; d++) {
             double r = x[d] - alpha * mu[d];
             sq += r * r;
         }
-        double logit = log(m->weights[j]) - 0.5 * ((double)nd * (LOG_2PI + log(var)) + sq / var);
+        double logit = ln - 0.5 * sq * iv;
         if (logit > top) {
             double shrink = exp(top - logit);  // 0 on the first component
             sum *= shrink;
@@ -122,12 +141,19 @@ double td_mixture_noised(const td_mixture *m, double alpha, double sigma, const 
         }
         double w = exp(logit - top);
         sum += w;
-        if (score)
-            for (size_t d = 0; d < nd; d++) score[d] += w * (alpha * mu[d] - x[d]) / var;
+        if (score) {
+            double c = w * iv;
+            for (size_t d = 0; d < nd; d++) score[d] += c * (alpha * mu[d] - x[d]);
+        }
     }
     if (score)
         for (size_t d = 0; d < nd; d++) score[d] /= sum;
     return top + log(sum);
+}
+
+double td_mixture_noised(const td_mixture *m, double alpha, double sigma, const double *x,
+                         double *score) {
+    return noised_point(m, alpha, sigma, NULL, NULL, x, score);
 }
 
 double td_mixture_log_density(const td_mixture *m, const double *x) {
@@ -142,17 +168,19 @@ static td_status mixture_predict(void *ctx, const float *x, int n, int dim, doub
     const td_mixture *m = ms->mixture;
     if (dim != m->dim) return td_fail(TD_ERR_SHAPE, "mixture has dim %d, samples have dim %d", m->dim, dim);
     if (n < 0) return td_fail(TD_ERR_ARG, "sample count must not be negative, got %d", n);
-    size_t nd = (size_t)dim, nn = (size_t)n;
-    double *row = malloc(2 * nd * sizeof *row);
-    if (!row) return td_fail(TD_ERR_NOMEM, "out of memory for a %d-dim score", dim);
-    double *score = row + nd;
+    size_t nd = (size_t)dim, nn = (size_t)n, nk = (size_t)m->k;
+    double *buf = malloc((2 * nd + 2 * nk) * sizeof *buf);  // sizes capped by td_mixture_init
+    if (!buf) return td_fail(TD_ERR_NOMEM, "out of memory for a %d-dim score", dim);
+    double *row = buf, *score = buf + nd, *log_norm = buf + 2 * nd, *inv_var = log_norm + nk;
     double alpha = td_sde_alpha(ms->sde, t), sigma = td_sde_sigma(ms->sde, t);
+    for (size_t j = 0; j < nk; j++)
+        if (m->weights[j] > 0.0) component_constants(m, alpha, sigma, j, &log_norm[j], &inv_var[j]);
     for (size_t i = 0; i < nn; i++) {
-        for (size_t d = 0; d < nd; d++) row[d] = x[i * nd + d];
-        td_mixture_noised(m, alpha, sigma, row, score);
+        for (size_t d = 0; d < nd; d++) row[d] = (double)x[i * nd + d];
+        noised_point(m, alpha, sigma, log_norm, inv_var, row, score);
         for (size_t d = 0; d < nd; d++) out[i * nd + d] = (float)score[d];
     }
-    free(row);
+    free(buf);
     return TD_OK;
 }
 
