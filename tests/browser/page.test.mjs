@@ -1,6 +1,7 @@
 // page.test.mjs - the static page in Debian's Chromium: loads cleanly under its CSP,
 // every visible section draws, settings round-trip through the URL, works offline.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -101,7 +102,11 @@ test('after one visit the page works offline (service worker cache)', async () =
     await context.setOffline(true);
     const offline = await openPage(context, `${env.base}?transform.seed=5`);
     assert.match(await offline.page.textContent('#status'), /^Ready/);
-    await offline.page.waitForFunction(() => document.getElementById('transform-readout').textContent !== '');
+    // Every section starts offline: all the files they import are in the cache.
+    await offline.page.waitForFunction(() => document.getElementById('transform-readout').textContent !== ''
+      && document.getElementById('forward-readout').textContent !== ''
+      && document.getElementById('reverse').dataset.state === 'done', null, { timeout: 30000 });
+    assert.deepEqual(offline.problems.errors, []);
   } finally {
     await context.close();
   }
@@ -138,4 +143,19 @@ test('reverse diffusion with the exact score lands the particles on the 8 modes'
   } finally {
     await context.close();
   }
+});
+
+test('the static server sends wasm as application/wasm and refuses paths outside web/', async () => {
+  const wasm = await fetch(`${env.base}thinkdiff.wasm`);
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  assert.match((await fetch(`${env.base}js/main.js`)).headers.get('content-type'), /^text\/javascript/);
+  // fetch() normalises '..' away; a raw request sends it as is.
+  const { port } = new URL(env.base);
+  const raw = (path) => new Promise((ok, fail) => {
+    http.get({ host: '127.0.0.1', port, path }, (res) => { res.resume(); ok(res.statusCode); }).on('error', fail);
+  });
+  assert.equal(await raw('/../build-wasm.sh'), 404, 'dot segments resolve inside web/');
+  assert.equal(await raw('/..%2fbuild-wasm.sh'), 403, 'an encoded slash cannot climb out');
+  assert.equal((await fetch(`${env.base}missing.js`)).status, 404);
 });
