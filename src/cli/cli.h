@@ -27,6 +27,7 @@ typedef struct {
 } cli_command;
 
 extern const cli_command cli_cmd_info;
+extern const cli_command cli_cmd_train, cli_cmd_sample, cli_cmd_eval, cli_cmd_sweep;
 
 // Print "thinkdiff: MESSAGE" to stderr and return CLI_FAILED.
 int cli_fail(const char *fmt, ...)

@@ -29,6 +29,10 @@ static const cli_command cmd_version = {
 
 // The command table: add a row here (and a declaration in cli.h) for a new command.
 static const cli_command *const commands[] = {
+    &cli_cmd_train,
+    &cli_cmd_sample,
+    &cli_cmd_eval,
+    &cli_cmd_sweep,
     &cli_cmd_info,
     &cmd_version,
     &cmd_help,
