@@ -2,7 +2,8 @@
 # test.sh - every test of thinkdiff, in one command: `bash scripts/test.sh`.
 #
 # Stages (each prints a header and its time; build dirs live under build/):
-#   deps      scripts/install-deps.sh (apt-get only what is missing)
+#   deps      scripts/install-deps.sh (apt-get only what is missing), then
+#             scripts/fetch-mnist.sh (the digit cache, .cache/mnist/)
 #   native    Release build with warnings as errors, ctest          build/native
 #   wasm      the same test programs built by Emscripten, run in Node build/wasm-tests
 #   sanitize  ASan + UBSan build (gcc), ctest                        build/sanitize
@@ -96,6 +97,9 @@ if [ "${TD_SKIP_DEPS:-0}" != 1 ]; then
     echo "==== deps: done in $((SECONDS - stage_began)) s"
 fi
 
+# ---- data: the MNIST cache that the digit tests read (idempotent) ------------
+bash scripts/fetch-mnist.sh || echo "fetch-mnist FAILED: the digit tests will fail"
+
 # ---- native: Release, warnings are errors ------------------------------------
 if wants native; then
     stage_start native "Release build with -DTD_WERROR=ON, ctest"
@@ -139,11 +143,17 @@ if wants js; then
         fi
         if [ "$ok" = 1 ]; then
             rc=0
-            node --test --test-reporter=tap "${js_tests[@]}" 2>&1 | tee build/js-tests.log ||
-                rc=$?
-            passed=$(awk '/^# pass [0-9]+$/ { n += $3 } END { print n + 0 }' build/js-tests.log)
-            failed=$(awk '/^# (fail|cancelled) [0-9]+$/ { n += $3 } END { print n + 0 }' \
-                build/js-tests.log)
+            # A hung test (a browser that never answers) is cancelled, and counted
+            # as failed, after five minutes rather than holding CI.
+            node --test --test-reporter=tap --test-timeout=300000 "${js_tests[@]}" 2>&1 |
+                tee build/js-tests.log || rc=$?
+            # The closing "# pass N", "# fail N", "# cancelled N" are the last of
+            # their kind (a test's own output also appears behind "# ").
+            read -r passed failed < <(awk '
+                /^# pass [0-9]+$/ { p = $3 }
+                /^# fail [0-9]+$/ { f = $3 }
+                /^# cancelled [0-9]+$/ { c = $3 }
+                END { print p + 0, f + c }' build/js-tests.log)
             if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
             stage_end js "$passed" "$failed"
         else
