@@ -1,5 +1,6 @@
 // cli_models.c - seeds, data sources, and models opened by family for sample / eval / sweep.
 #include "cli/cli_models.h"
+#include "cli/cli_vae.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -63,7 +64,11 @@ td_status cli_data_open(cli_data *d, const char *name) {
     if (st != TD_OK) return st;
     st = td_points_parse_csv(&d->points, (const char *)bytes, len);
     free(bytes);
-    if (st != TD_OK) return td_fail(st, "'%.200s': %s", name, td_error_message());
+    if (st != TD_OK) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", td_error_message());  // td_fail reuses the buffer
+        return td_fail(st, "'%.200s': %s", name, why);
+    }
     return TD_OK;
 }
 
@@ -189,6 +194,8 @@ typedef struct {
 // Add a row for each model family (the VAE's "vae", "hvae").
 static const cli_family families[] = {
     {TD_SCORE_MODEL_KIND, diffusion_open},
+    {"vae", cli_vae_open},
+    {"hvae", cli_hvae_open},
 };
 enum { N_FAMILIES = sizeof families / sizeof families[0] };
 
@@ -207,7 +214,11 @@ td_status cli_model_open(cli_model *m, const char *spec, const char *sde_name) {
         if (strcmp(kind, families[i].kind) == 0) {
             snprintf(m->kind, sizeof m->kind, "%s", kind);
             s = families[i].open(&st, m);
-            if (s != TD_OK) s = td_fail(s, "'%.200s': %s", spec, td_error_message());
+            if (s != TD_OK) {
+                char why[256];
+                snprintf(why, sizeof why, "%s", td_error_message());  // td_fail reuses the buffer
+                s = td_fail(s, "'%.200s': %s", spec, why);
+            }
             td_safetensors_free(&st);
             return s;
         }

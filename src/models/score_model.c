@@ -1,6 +1,7 @@
 // score_model.c - SDE + score net + parameters: fresh, saved, and rebuilt from a checkpoint.
 #include "models/score_model.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "diffusion/parameterization.h"
@@ -79,6 +80,14 @@ td_status td_score_model_save(const td_score_model *m, const char *path, const t
 
 // ---- loading -------------------------------------------------------------------------------
 
+// A validator's reason, prefixed and turned into a format error (copied first: the
+// message buffer is the one td_fail writes).
+static td_status reword(const char *prefix) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", td_error_message());
+    return td_fail(TD_ERR_FORMAT, "%s: %s", prefix, why);
+}
+
 static td_status read_sde(const td_safetensors *f, td_sde *s) {
     const char *name;
     td_status st = td_checkpoint_meta_string(f, "sde", &name);
@@ -103,8 +112,7 @@ static td_status read_sde(const td_safetensors *f, td_sde *s) {
         break;
     }
     if (st == TD_OK) st = td_checkpoint_meta_double(f, "t_eps", 0.0, 1.0, &s->t_eps);
-    if (st == TD_OK && td_sde_validate(s) != TD_OK)
-        return td_fail(TD_ERR_FORMAT, "checkpoint SDE parameters are invalid: %s", td_error_message());
+    if (st == TD_OK && td_sde_validate(s) != TD_OK) return reword("checkpoint SDE parameters are invalid");
     return st;
 }
 
@@ -140,17 +148,20 @@ static td_status read_config(const td_safetensors *f, td_score_net_config *c) {
     if (st == TD_OK) st = td_checkpoint_meta_int(f, "cond_dim", 0, BIG, &c->cond_dim);
     if (st == TD_OK) st = td_checkpoint_meta_int(f, "cond_proj_dim", 0, BIG, &c->cond_proj_dim);
     c->time_scale = (float)scale;
-    if (st == TD_OK && td_score_net_validate(c) != TD_OK)
-        return td_fail(TD_ERR_FORMAT, "checkpoint sizes are invalid: %s", td_error_message());
+    if (st == TD_OK && td_score_net_validate(c) != TD_OK) return reword("checkpoint sizes are invalid");
     return st;
 }
 
 td_status td_score_model_load(td_score_model *m, const td_safetensors *f) {
+    return td_score_model_load_as(m, f, TD_SCORE_MODEL_KIND);
+}
+
+td_status td_score_model_load_as(td_score_model *m, const td_safetensors *f, const char *kind) {
     memset(m, 0, sizeof *m);
     td_params_init(&m->params);
     td_score_net_config cfg;
     td_sde sde;
-    td_status st = td_checkpoint_check(f, TD_SCORE_MODEL_KIND);
+    td_status st = td_checkpoint_check(f, kind);
     if (st == TD_OK) st = read_sde(f, &sde);
     if (st == TD_OK) st = read_config(f, &cfg);
     if (st == TD_OK) st = td_score_model_init(m, &cfg, &sde, NULL);
