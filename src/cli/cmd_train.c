@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_models.h"
+#include "cli/cli_vae.h"
 #include "models/score_model.h"
 #include "models/train.h"
 
@@ -120,7 +121,6 @@ static int train_diffusion(const cli_command *cmd, const cli_train_args *a) {
         if (st == TD_OK) st = td_meta_add_double(&meta, "lr", a->lr);
         if (st == TD_OK) st = td_meta_add_double(&meta, "ema_decay", (double)tc.ema_decay);
         if (st == TD_OK) st = td_meta_add_double(&meta, "final_loss", final.loss_smooth);
-        if (st == TD_OK) st = td_meta_add_double(&meta, "train_seconds", final.elapsed);
         if (st == TD_OK) st = td_meta_add_string(&meta, "trainer", "thinkdiff " TD_VERSION);
         if (st == TD_OK) st = td_score_model_save(&model, a->out, &meta, TD_DTYPE_F32);
         if (st != TD_OK) rc = cli_fail("%s", td_error_message());
@@ -140,6 +140,9 @@ static const cli_train_entry train_table[] = {
     {"vp", "variance-preserving SDE, eps prediction", train_diffusion},
     {"subvp", "sub-VP SDE, eps prediction", train_diffusion},
     {"ve", "variance-exploding SDE, eps prediction", train_diffusion},
+    {"vae", "VAE, 2-D latent (models/vae.h)", cli_train_vae},
+    {"hvae", "two-level hierarchical VAE (models/hvae.h)", cli_train_hvae},
+    {"map1d", "1-D monotone map N(0,1) -> two-Gaussian mixture (--width = units)", cli_train_map1d},
 };
 
 const cli_train_entry *cli_train_table(int *count) {

@@ -274,3 +274,40 @@ td_status td_hvae_encode(td_hvae *m, td_hvae_work *w, const float *x, int n, flo
     }
     return TD_OK;
 }
+
+// ---- checkpoints ------------------------------------------------------------------------
+
+td_status td_hvae_save(const td_hvae *m, const char *path, const td_meta_list *extra, td_dtype dtype) {
+    static td_meta_list meta;   // 32 KiB: too big for a wasm stack
+    td_meta_init(&meta);
+    td_status st = td_meta_add_int(&meta, "x_dim", m->cfg.x_dim);
+    if (st == TD_OK) st = td_meta_add_int(&meta, "z1_dim", m->cfg.z1_dim);
+    if (st == TD_OK) st = td_meta_add_int(&meta, "z2_dim", m->cfg.z2_dim);
+    if (st == TD_OK) st = td_meta_add_int(&meta, "hidden", m->cfg.hidden);
+    if (st == TD_OK) st = td_meta_add_int(&meta, "depth", m->cfg.depth);
+    if (st == TD_OK) st = td_meta_add_string(&meta, "act", td_act_name(m->cfg.act));
+    for (int i = 0; st == TD_OK && extra && i < extra->n; i++)
+        st = td_meta_add_string(&meta, extra->keys[i], extra->values[i]);
+    if (st != TD_OK) return st;
+    return td_checkpoint_save(path, &m->params, TD_HVAE_KIND, &meta, dtype);
+}
+
+td_status td_hvae_load(td_hvae *m, const td_safetensors *f) {
+    memset(m, 0, sizeof *m);
+    td_params_init(&m->params);
+    td_hvae_config cfg;
+    const char *act;
+    td_status st = td_checkpoint_check(f, TD_HVAE_KIND);
+    if (st == TD_OK) st = td_checkpoint_meta_int(f, "x_dim", 1, TD_VAE_MAX_DIM, &cfg.x_dim);
+    if (st == TD_OK) st = td_checkpoint_meta_int(f, "z1_dim", 1, TD_VAE_MAX_DIM, &cfg.z1_dim);
+    if (st == TD_OK) st = td_checkpoint_meta_int(f, "z2_dim", 1, TD_VAE_MAX_DIM, &cfg.z2_dim);
+    if (st == TD_OK) st = td_checkpoint_meta_int(f, "hidden", 1, 4096, &cfg.hidden);
+    if (st == TD_OK) st = td_checkpoint_meta_int(f, "depth", 0, TD_MLP_MAX_LAYERS - 1, &cfg.depth);
+    if (st == TD_OK) st = td_checkpoint_meta_string(f, "act", &act);
+    if (st == TD_OK) st = td_act_from_name(act, &cfg.act);
+    td_rng rng;   // the initial draw is overwritten by the file's weights
+    td_rng_seed(&rng, 0, 0);
+    if (st == TD_OK) st = td_hvae_init(m, &cfg, &rng);
+    if (st == TD_OK && (st = td_checkpoint_read_params(f, &m->params)) != TD_OK) td_hvae_free(m);
+    return st;
+}

@@ -102,4 +102,11 @@ td_status td_hvae_sample(td_hvae *m, td_hvae_work *w, td_rng *rng, float *out, i
 td_status td_hvae_encode(td_hvae *m, td_hvae_work *w, const float *x, int n, float *mu1,
                          float *mu2);
 
+// ---- checkpoints: kind "hvae", metadata x_dim, z1_dim, z2_dim, hidden, depth, act ----------
+
+#define TD_HVAE_KIND "hvae"
+
+td_status td_hvae_save(const td_hvae *m, const char *path, const td_meta_list *extra, td_dtype dtype);
+td_status td_hvae_load(td_hvae *m, const td_safetensors *st);
+
 #endif

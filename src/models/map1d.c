@@ -249,3 +249,43 @@ td_status td_map1d_error(const td_map1d *m, const td_mix1d *target, double lo, d
     if (mean_err) *mean_err = sum / n;
     return TD_OK;
 }
+
+// ---- checkpoints ------------------------------------------------------------------------
+
+static const char *const target_keys[6] = {"weight0", "weight1", "mean0", "mean1", "std0", "std1"};
+
+td_status td_map1d_save(const td_map1d *m, const td_mix1d *target, const char *path,
+                        const td_meta_list *extra, td_dtype dtype) {
+    static td_meta_list meta;   // 32 KiB: too big for a wasm stack
+    td_status st = td_mix1d_check(target);
+    if (st != TD_OK) return st;
+    const double values[6] = {target->weight[0], target->weight[1], target->mean[0],
+                              target->mean[1],   target->std[0],    target->std[1]};
+    td_meta_init(&meta);
+    st = td_meta_add_int(&meta, "units", m->units);
+    for (int i = 0; st == TD_OK && i < 6; i++) st = td_meta_add_double(&meta, target_keys[i], values[i]);
+    for (int i = 0; st == TD_OK && extra && i < extra->n; i++)
+        st = td_meta_add_string(&meta, extra->keys[i], extra->values[i]);
+    if (st != TD_OK) return st;
+    return td_checkpoint_save(path, &m->params, TD_MAP1D_KIND, &meta, dtype);
+}
+
+td_status td_map1d_load(td_map1d *m, td_mix1d *target, const td_safetensors *f) {
+    memset(m, 0, sizeof *m);
+    td_params_init(&m->params);
+    int units = 0;
+    double v[6] = {0};
+    td_status st = td_checkpoint_check(f, TD_MAP1D_KIND);
+    if (st == TD_OK) st = td_checkpoint_meta_int(f, "units", 1, TD_MAP1D_MAX_UNITS, &units);
+    for (int i = 0; st == TD_OK && i < 6; i++)
+        st = td_checkpoint_meta_double(f, target_keys[i], -1e6, 1e6, &v[i]);
+    td_mix1d t = {{v[0], v[1]}, {v[2], v[3]}, {v[4], v[5]}};
+    if (st == TD_OK && td_mix1d_check(&t) != TD_OK)
+        st = td_fail(TD_ERR_FORMAT, "the checkpoint's target mixture is invalid: %s", td_error_message());
+    td_rng rng;   // the initial draw is overwritten by the file's weights
+    td_rng_seed(&rng, 0, 0);
+    if (st == TD_OK) st = td_map1d_init(m, units, &rng);
+    if (st == TD_OK && (st = td_checkpoint_read_params(f, &m->params)) != TD_OK) td_map1d_free(m);
+    if (st == TD_OK) *target = t;
+    return st;
+}

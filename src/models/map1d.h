@@ -22,6 +22,8 @@
 #define TD_MAP1D_H
 
 #include "core/status.h"
+#include "io/safetensors.h"
+#include "models/checkpoint.h"
 #include "nn/adamw.h"
 #include "nn/params.h"
 #include "prob/rng.h"
@@ -97,5 +99,14 @@ td_status td_map1d_curves(const td_map1d *m, const td_mix1d *target, double lo, 
 // Max and mean of |f(x) - T(x)| over n evenly spaced x in [lo, hi].
 td_status td_map1d_error(const td_map1d *m, const td_mix1d *target, double lo, double hi, int n,
                          double *max_err, double *mean_err);
+
+// ---- checkpoints: kind "map1d", metadata "units" and the target's weight0/1, mean0/1, std0/1 --
+
+#define TD_MAP1D_KIND "map1d"
+
+td_status td_map1d_save(const td_map1d *m, const td_mix1d *target, const char *path,
+                        const td_meta_list *extra, td_dtype dtype);
+// Rebuild the map and its target (both checked) from a parsed checkpoint.
+td_status td_map1d_load(td_map1d *m, td_mix1d *target, const td_safetensors *st);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define TD_LOG_2PI 1.8378770664093453
@@ -262,4 +263,48 @@ td_status td_vae_sample(td_vae *vae, td_vae_work *w, td_rng *rng, float *out, in
                 xb[i] += sigma_x * (float)td_rng_normal(rng);
     }
     return TD_OK;
+}
+
+// ---- checkpoints ------------------------------------------------------------------------
+
+td_status td_act_from_name(const char *name, td_act *act) {
+    for (int a = TD_ACT_NONE; a <= TD_ACT_TANH; a++)
+        if (strcmp(name, td_act_name((td_act)a)) == 0) {
+            *act = (td_act)a;
+            return TD_OK;
+        }
+    return td_fail(TD_ERR_FORMAT, "'%.40s' is not an activation this build knows", name);
+}
+
+td_status td_vae_save(const td_vae *vae, const char *path, const td_meta_list *extra, td_dtype dtype) {
+    static td_meta_list meta;   // 32 KiB: too big for a wasm stack
+    td_meta_init(&meta);
+    td_status st = td_meta_add_int(&meta, "x_dim", vae->cfg.x_dim);
+    if (st == TD_OK) st = td_meta_add_int(&meta, "z_dim", vae->cfg.z_dim);
+    if (st == TD_OK) st = td_meta_add_int(&meta, "hidden", vae->cfg.hidden);
+    if (st == TD_OK) st = td_meta_add_int(&meta, "depth", vae->cfg.depth);
+    if (st == TD_OK) st = td_meta_add_string(&meta, "act", td_act_name(vae->cfg.act));
+    for (int i = 0; st == TD_OK && extra && i < extra->n; i++)
+        st = td_meta_add_string(&meta, extra->keys[i], extra->values[i]);
+    if (st != TD_OK) return st;
+    return td_checkpoint_save(path, &vae->params, TD_VAE_KIND, &meta, dtype);
+}
+
+td_status td_vae_load(td_vae *vae, const td_safetensors *f) {
+    memset(vae, 0, sizeof *vae);
+    td_params_init(&vae->params);
+    td_vae_config cfg;
+    const char *act;
+    td_status st = td_checkpoint_check(f, TD_VAE_KIND);
+    if (st == TD_OK) st = td_checkpoint_meta_int(f, "x_dim", 1, TD_VAE_MAX_DIM, &cfg.x_dim);
+    if (st == TD_OK) st = td_checkpoint_meta_int(f, "z_dim", 1, TD_VAE_MAX_DIM, &cfg.z_dim);
+    if (st == TD_OK) st = td_checkpoint_meta_int(f, "hidden", 1, 4096, &cfg.hidden);
+    if (st == TD_OK) st = td_checkpoint_meta_int(f, "depth", 0, TD_MLP_MAX_LAYERS - 1, &cfg.depth);
+    if (st == TD_OK) st = td_checkpoint_meta_string(f, "act", &act);
+    if (st == TD_OK) st = td_act_from_name(act, &cfg.act);
+    td_rng rng;   // the initial draw is overwritten by the file's weights
+    td_rng_seed(&rng, 0, 0);
+    if (st == TD_OK) st = td_vae_init(vae, &cfg, &rng);
+    if (st == TD_OK && (st = td_checkpoint_read_params(f, &vae->params)) != TD_OK) td_vae_free(vae);
+    return st;
 }

@@ -28,6 +28,8 @@
 #define TD_VAE_H
 
 #include "core/status.h"
+#include "io/safetensors.h"
+#include "models/checkpoint.h"
 #include "nn/adamw.h"
 #include "nn/mlp.h"
 #include "nn/params.h"
@@ -115,6 +117,21 @@ td_status td_vae_decode(td_vae *vae, td_vae_work *w, const float *z, int n, floa
 // page shows). out (n, D).
 td_status td_vae_sample(td_vae *vae, td_vae_work *w, td_rng *rng, float *out, int n,
                         int with_noise);
+
+// ---- checkpoints (models/checkpoint.h): kind "vae" ----------------------------------------
+
+#define TD_VAE_KIND "vae"
+
+// Save every tensor with the architecture ("x_dim", "z_dim", "hidden", "depth", "act")
+// and `extra` metadata (may be NULL: data set, seed, steps, final ELBO terms...).
+td_status td_vae_save(const td_vae *vae, const char *path, const td_meta_list *extra, td_dtype dtype);
+
+// Build a VAE from a parsed checkpoint: kind and version checked, architecture read from
+// the metadata (range-checked), every tensor present with exactly its shape.
+td_status td_vae_load(td_vae *vae, const td_safetensors *st);
+
+// The activation called `name` (td_act_name's spelling); TD_ERR_FORMAT otherwise.
+td_status td_act_from_name(const char *name, td_act *act);
 
 // ---- Gaussian building blocks, shared with the hierarchical VAE ------------------
 
