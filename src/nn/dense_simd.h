@@ -32,7 +32,7 @@
 #define TD_UNROLL
 #endif
 
-enum { DOT_MAX_M = 16, DOT_MAX_N = 4 };
+enum { DOT_MAX_M = 64, DOT_MAX_N = 4, SHALLOW = 32, STREAM_MAX_M = 4 };
 
 // ---- activations on vectors ------------------------------------------------
 // exp by Cody-Waite range reduction and the Cephes degree-5 polynomial (about
@@ -280,14 +280,18 @@ static void gemm(const gemm_args *g, float *scratch) {
             int in_place = g->b_cs == 1;   // rows of B contiguous: full panels need no copy
             for (size_t jr = 0; jr < nc; jr += NR) {
                 size_t np = nc - jr < NR ? nc - jr : NR;
-                if (!in_place || np < NR) pack_panel(g, pc, kc, jc + jr, np, packed + jr * kc);
+                if (!in_place) pack_panel(g, pc, kc, jc + jr, np, packed + jr * kc);
+                else if (np < NR) pack_panel(g, pc, kc, jc + jr, np, packed);   // the one partial panel
             }
             tile_mode mode = {NULL, pc > 0 || g->accumulate, pc + kc == g->Q, NULL, g->act};
-            for (size_t ic = 0; ic < g->M; ic += MC) {
-                size_t mc = g->M - ic < MC ? g->M - ic : MC;
+            // A shallow block (dW += dz^T x for a small batch) is all C traffic:
+            // then sweep C row block by row block, so its rows stream in order.
+            size_t rows = kc < SHALLOW ? MR : MC;
+            for (size_t ic = 0; ic < g->M; ic += rows) {
+                size_t mc = g->M - ic < rows ? g->M - ic : rows;
                 for (size_t jr = 0; jr < nc; jr += NR) {
                     size_t np = nc - jr < NR ? nc - jr : NR;
-                    const float *bp = packed + jr * kc;
+                    const float *bp = in_place ? packed : packed + jr * kc;
                     size_t ldb = NR;
                     if (in_place && np == NR) {
                         bp = g->b + pc * g->b_rs + jc + jr;
@@ -320,11 +324,21 @@ TD_INLINE void dot_tile(int rm, int rn, const float *x, const float *W, const fl
             TD_UNROLL for (int n = 0; n < rn; n++) acc[r][n] = vf_fmadd(xv, wv[n], acc[r][n]);
         }
     }
+    // Lane sums four accumulators at a time (row-major over the tile), then
+    // the K % VL tail, then the bias.
+    vf flat[DM * DN];
+    float s[DM * DN];
+    int count = 0;
+    TD_UNROLL for (int r = 0; r < rm; r++)
+        TD_UNROLL for (int n = 0; n < rn; n++) flat[count++] = acc[r][n];
+    int fours = count / 4 * 4;
+    for (int t = 0; t < fours; t += 4) vf_reduce4(flat[t], flat[t + 1], flat[t + 2], flat[t + 3], s + t);
+    for (int t = fours; t < count; t++) s[t] = vf_reduce(flat[t]);
     for (int r = 0; r < rm; r++) {
         for (int n = 0; n < rn; n++) {
-            float s = vf_reduce(acc[r][n]);
-            for (size_t kk = k; kk < K; kk++) s += x[(size_t)r * K + kk] * W[(size_t)n * K + kk];
-            out[(size_t)r * ldo + (size_t)n] = s + (b ? b[n] : 0.0f);
+            float v = s[r * rn + n];
+            for (size_t kk = k; kk < K; kk++) v += x[(size_t)r * K + kk] * W[(size_t)n * K + kk];
+            out[(size_t)r * ldo + (size_t)n] = v + (b ? b[n] : 0.0f);
         }
     }
 }
@@ -349,6 +363,36 @@ static void dot_forward(const float *x, const float *W, const float *b, float *o
             i += rm;
         }
         n += rn;
+    }
+}
+
+// ---- backward for a handful of rows ----------------------------------------
+// dx (M, K) = dz W and dW (N, K) += dz^T x for M <= STREAM_MAX_M: both are
+// memory-bound on W and dW, so walk their rows once, in memory order, with the
+// M rows of x and dx hot in L1.
+static void stream_backward(const float *x, const float *W, const float *dz, float *dx,
+                            float *dW, size_t M, size_t K, size_t N) {
+    if (dx) memset(dx, 0, M * K * sizeof *dx);
+    for (size_t n = 0; n < N; n++) {
+        const float *w = W + n * K;
+        float *dw = dW + n * K, d[STREAM_MAX_M];
+        for (size_t i = 0; i < M; i++) d[i] = dz[i * N + n];
+        size_t k = 0;
+        for (; k + VL <= K; k += VL) {
+            vf wv = vf_load(w + k), acc = vf_load(dw + k);
+            for (size_t i = 0; i < M; i++) {
+                vf di = vf_set1(d[i]);
+                if (dx) vf_store(dx + i * K + k, vf_fmadd(di, wv, vf_load(dx + i * K + k)));
+                acc = vf_fmadd(di, vf_load(x + i * K + k), acc);
+            }
+            vf_store(dw + k, acc);
+        }
+        for (; k < K; k++) {
+            for (size_t i = 0; i < M; i++) {
+                if (dx) dx[i * K + k] += d[i] * w[k];
+                dw[k] += d[i] * x[i * K + k];
+            }
+        }
     }
 }
 
@@ -383,8 +427,9 @@ static void dense_backward(const float *x, const float *W, const float *z, float
         if (dx) memset(dx, 0, M * K * sizeof *dx);
         return;
     }
-    float *scratch = malloc(GEMM_SCRATCH * sizeof *scratch);
-    if (!scratch) {   // before touching dy, so the reference sees the original
+    float *scratch = NULL;
+    if (M > STREAM_MAX_M && K > 0 && !(scratch = malloc(GEMM_SCRATCH * sizeof *scratch))) {
+        // Before touching dy, so the reference sees the original.
         td_dense_ref.backward(x, W, z, dy, dx, dW, db, M_, K_, N_, act);
         return;
     }
@@ -402,7 +447,9 @@ static void dense_backward(const float *x, const float *W, const float *z, float
             db[n] += s;
         }
     }
-    if (K > 0) {
+    if (M <= STREAM_MAX_M) {
+        stream_backward(x, W, dy, dx, dW, M, K, N);
+    } else if (K > 0) {
         if (dx) {
             gemm_args g = {M, K, N, dy, N, 1, W, K, 1, dx, NULL, NULL, 0, TD_ACT_NONE};
             gemm(&g, scratch);

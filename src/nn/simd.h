@@ -13,6 +13,8 @@
 //   vf_pow2i(n)   2^n for an integral float n in [-126, 127]
 //   vf_step(z)    1.0f where z > 0, else 0.0f
 //   vf_reduce(v)  the sum of the lanes
+//   vf_reduce4    the four lane sums of a, b, c, d stored to out[0..3] (one
+//                 transpose-and-add tree instead of four reductions)
 //
 // Tile sizes (see dense_simd.h for their roles):
 //   MR x NV*VL    rows x columns of the broadcast micro-kernel's register tile
@@ -48,14 +50,23 @@ typedef __m512 vf;
 #define vf_step(z) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ), \
                                        _mm512_set1_ps(1.0f))
 #define vf_reduce(v) _mm512_reduce_add_ps(v)
+static inline void vf_reduce4(vf a, vf b, vf c, vf d, float *out) {
+    vf t0 = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    vf t1 = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    vf u = _mm512_add_ps(_mm512_shuffle_ps(t0, t1, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2)));
+    __m128 lo = _mm_add_ps(_mm512_extractf32x4_ps(u, 0), _mm512_extractf32x4_ps(u, 1));
+    __m128 hi = _mm_add_ps(_mm512_extractf32x4_ps(u, 2), _mm512_extractf32x4_ps(u, 3));
+    _mm_storeu_ps(out, _mm_add_ps(lo, hi));
+}
 
 #elif defined(TD_SIMD_AVX2)
 #include <immintrin.h>
 #define VL 8
 #define MR 6
 #define NV 2
-#define DM 4
-#define DN 3
+#define DM 2
+#define DN 4
 #define KC 256
 typedef __m256 vf;
 #define vf_load(p) _mm256_loadu_ps(p)
@@ -79,14 +90,21 @@ static inline float vf_reduce(vf v) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)));
 }
+static inline void vf_reduce4(vf a, vf b, vf c, vf d, float *out) {
+    vf t0 = _mm256_add_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
+    vf t1 = _mm256_add_ps(_mm256_unpacklo_ps(c, d), _mm256_unpackhi_ps(c, d));
+    vf u = _mm256_add_ps(_mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2)));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1)));
+}
 
 #elif defined(TD_SIMD_SSE2)
 #include <emmintrin.h>
 #define VL 4
 #define MR 6
 #define NV 2
-#define DM 3
-#define DN 3
+#define DM 2
+#define DN 4
 #define KC 256
 typedef __m128 vf;
 #define vf_load(p) _mm_loadu_ps(p)
@@ -109,14 +127,19 @@ static inline float vf_reduce(vf v) {
     __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)));
 }
+static inline void vf_reduce4(vf a, vf b, vf c, vf d, float *out) {
+    vf t0 = _mm_add_ps(_mm_unpacklo_ps(a, b), _mm_unpackhi_ps(a, b));   // a02 b02 a13 b13
+    vf t1 = _mm_add_ps(_mm_unpacklo_ps(c, d), _mm_unpackhi_ps(c, d));
+    _mm_storeu_ps(out, _mm_add_ps(_mm_movelh_ps(t0, t1), _mm_movehl_ps(t1, t0)));
+}
 
 #elif defined(TD_SIMD_WASM128)
 #include <wasm_simd128.h>
 #define VL 4
 #define MR 4
 #define NV 2
-#define DM 3
-#define DN 3
+#define DM 2
+#define DN 4
 #define KC 256
 typedef v128_t vf;
 #define vf_load(p) wasm_v128_load(p)
@@ -138,6 +161,12 @@ typedef v128_t vf;
 static inline float vf_reduce(vf v) {
     return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
            (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+static inline void vf_reduce4(vf a, vf b, vf c, vf d, float *out) {
+    vf t0 = wasm_f32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+    vf t1 = wasm_f32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+    wasm_v128_store(out, wasm_f32x4_add(wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5),
+                                        wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7)));
 }
 
 #else
