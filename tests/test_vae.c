@@ -8,6 +8,7 @@
 #include "check.h"
 #include "data/toy2d.h"
 #include "io/safetensors.h"
+#include "models/checkpoint.h"
 #include "models/hvae.h"
 #include "models/vae.h"
 #include "prob/metrics.h"
@@ -425,6 +426,120 @@ TEST(bad_configs_and_batches_fail_with_a_reason) {
     td_vae_free(&vae);
 }
 
+// ---- the shipped weights (web/weights, trained by the commands in the report:
+//   thinkdiff train toy --model vae  --width 64 --depth 2 --steps 30000 --batch 256 --lr 2e-3 --seed 1
+//   thinkdiff train toy --model hvae --width 64 --depth 2 --steps 30000 --batch 256 --lr 2e-3 --seed 2)
+
+static int load_vae(td_vae *vae) {
+    td_safetensors st;
+    if (td_safetensors_read_file(TD_SOURCE_DIR "/web/weights/vae.safetensors", &st) != TD_OK) return 0;
+    int ok = td_vae_load(vae, &st) == TD_OK;
+    td_safetensors_free(&st);
+    return ok;
+}
+
+static int load_hvae(td_hvae *m) {
+    td_safetensors st;
+    if (td_safetensors_read_file(TD_SOURCE_DIR "/web/weights/hvae.safetensors", &st) != TD_OK) return 0;
+    int ok = td_hvae_load(m, &st) == TD_OK;
+    td_safetensors_free(&st);
+    return ok;
+}
+
+TEST(shipped_hvae_has_a_significantly_higher_elbo_on_the_ring_than_the_shipped_vae) {
+    td_vae vae;
+    td_hvae hv;
+    CHECK(load_vae(&vae));
+    CHECK(load_hvae(&hv));
+    td_vae_work vw;
+    td_hvae_work hw;
+    td_vae_work_init(&vw, &vae, 1000);
+    td_hvae_work_init(&hw, &hv, 1000);
+    // 20 chunks of 1000 fresh ring points, both models on the same points: the
+    // spread of the 20 paired differences gives the difference's standard error.
+    enum { CHUNKS = 20, N = 1000 };
+    float *x = malloc(2 * N * sizeof(float));
+    td_rng data, noise;
+    td_rng_seed(&data, 2024, 0);
+    td_rng_seed(&noise, 2025, 0);
+    double sv = 0, sh = 0, sd = 0, sd2 = 0, rec = 0, kl = 0, hrec = 0, hkl1 = 0, hkl2 = 0;
+    for (int c = 0; c < CHUNKS; c++) {
+        td_vae_terms vt;
+        td_hvae_terms ht;
+        td_toy_sample(TD_TOY_RING8, &data, x, N);
+        CHECK_EQ(td_vae_elbo(&vae, &vw, x, N, &noise, &vt), TD_OK);
+        CHECK_EQ(td_hvae_elbo(&hv, &hw, x, N, &noise, &ht), TD_OK);
+        sv += vt.elbo, sh += ht.elbo, rec += vt.rec, kl += vt.kl;
+        hrec += ht.rec, hkl1 += ht.kl1, hkl2 += ht.kl2;
+        sd += ht.elbo - vt.elbo, sd2 += (ht.elbo - vt.elbo) * (ht.elbo - vt.elbo);
+    }
+    double diff = sd / CHUNKS, se = sqrt((sd2 / CHUNKS - diff * diff) / (CHUNKS - 1));
+    printf("    VAE  ELBO %.4f = rec %.4f - kl %.4f nats\n", sv / CHUNKS, rec / CHUNKS, kl / CHUNKS);
+    printf("    HVAE ELBO %.4f = rec %.4f - kl1 %.4f - kl2 %.4f nats\n", sh / CHUNKS, hrec / CHUNKS,
+           hkl1 / CHUNKS, hkl2 / CHUNKS);
+    printf("    HVAE - VAE = %.4f +- %.4f nats (true log-density of the ring ~2.89)\n", diff, se);
+    CHECK(diff > 5.0 * se);
+    CHECK(diff > 0.5);
+    CHECK(sh / CHUNKS < 2.95);   // a lower bound stays below the true mean log-density
+    free(x);
+    td_vae_work_free(&vw);
+    td_hvae_work_free(&hw);
+    td_vae_free(&vae);
+    td_hvae_free(&hv);
+}
+
+TEST(shipped_vae_and_hvae_samples_cover_every_mode_and_their_metrics_are_reported) {
+    td_vae vae;
+    td_hvae hv;
+    CHECK(load_vae(&vae));
+    CHECK(load_hvae(&hv));
+    td_vae_work vw;
+    td_hvae_work hw;
+    td_vae_work_init(&vw, &vae, 2000);
+    td_hvae_work_init(&hw, &hv, 2000);
+    enum { N = 10000 };
+    float *x = malloc(2 * N * sizeof(float));
+    float centres[2 * TD_RING8_MODES];
+    td_ring8 ring = td_ring8_default();
+    td_ring8_centres(&ring, centres);
+    td_mode_ref ref = {centres, TD_RING8_MODES, ring.std};
+    td_toy_kind kind = TD_TOY_RING8;
+    td_rng rng;
+    td_rng_seed(&rng, 3, 0);
+    td_metrics m[2];
+    CHECK_EQ(td_vae_sample(&vae, &vw, &rng, x, N, 0), TD_OK);
+    CHECK_EQ(td_metrics_evaluate(x, N, td_toy_sampler, &kind, &ref, NULL, &m[0]), TD_OK);
+    CHECK_EQ(td_hvae_sample(&hv, &hw, &rng, x, N, 0, NULL), TD_OK);
+    CHECK_EQ(td_metrics_evaluate(x, N, td_toy_sampler, &kind, &ref, NULL, &m[1]), TD_OK);
+    for (int k = 0; k < 2; k++) {
+        printf("    %s: modes %d/8, HQ %.2f%%, mode KL %.4f, SW2 %.4f (floor %.4f), MMD^2 %.6f (floor %.6f)\n",
+               k ? "HVAE" : "VAE ", m[k].modes.modes_covered, 100.0 * m[k].modes.hq_fraction,
+               m[k].modes.mode_kl, m[k].sw2, m[k].sw2_floor, m[k].mmd2, m[k].mmd2_floor);
+        CHECK_EQ(m[k].modes.modes_covered, 8);
+        CHECK(m[k].modes.mode_kl < 0.1);
+        CHECK(m[k].sw2 < 0.3);
+        // Decoder means of a continuous map from a Gaussian smear between modes:
+        // worse than diffusion's ~98.9%, and honest about it.
+        CHECK(m[k].modes.hq_fraction > 0.3 && m[k].modes.hq_fraction < 0.95);
+    }
+    CHECK(m[1].modes.hq_fraction > m[0].modes.hq_fraction);
+    free(x);
+    td_vae_work_free(&vw);
+    td_hvae_work_free(&hw);
+    td_vae_free(&vae);
+    td_hvae_free(&hv);
+}
+
+TEST(a_checkpoint_of_another_family_or_with_a_missing_size_is_refused) {
+    td_safetensors st;
+    CHECK_EQ(td_safetensors_read_file(TD_SOURCE_DIR "/web/weights/hvae.safetensors", &st), TD_OK);
+    td_vae vae;
+    CHECK(td_vae_load(&vae, &st) != TD_OK);
+    CHECK_CONTAINS(td_error_message(), "hvae");
+    td_vae_free(&vae);
+    td_safetensors_free(&st);
+}
+
 int main(void) {
     RUN(vae_gradients_of_the_negative_elbo_match_finite_differences);
     RUN(the_gradient_checker_catches_gradients_taken_with_other_noise_or_off_by_five_percent);
@@ -433,5 +548,8 @@ int main(void) {
     RUN(hvae_monte_carlo_elbo_agrees_with_a_nested_quadrature_of_the_same_integral);
     RUN(a_thousand_training_steps_from_a_fixed_seed_raise_both_elbos_on_held_out_ring_points);
     RUN(bad_configs_and_batches_fail_with_a_reason);
+    RUN(shipped_hvae_has_a_significantly_higher_elbo_on_the_ring_than_the_shipped_vae);
+    RUN(shipped_vae_and_hvae_samples_cover_every_mode_and_their_metrics_are_reported);
+    RUN(a_checkpoint_of_another_family_or_with_a_missing_size_is_refused);
     return check_summary("test_vae");
 }
