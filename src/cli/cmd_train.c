@@ -172,7 +172,7 @@ static int run_train(int argc, char **argv) {
     int n_pos, rc = cli_parse_args(&cli_cmd_train, argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), &what, 1,
                                    1, &n_pos);
     if (rc) return rc;
-    if (strcmp(what, "toy") != 0) return cli_usage_error(&cli_cmd_train, "unknown task '%s' (expected: toy)", what);
+    if (strcmp(what, "toy") != 0) return cli_usage_error(&cli_cmd_train, "unknown task '%s' (expected: toy or digits)", what);
     if ((rc = cli_parse_seed(&cli_cmd_train, seed, &a.seed))) return rc;
     if ((rc = cli_check_range(&cli_cmd_train, "steps", a.steps, 1, CLI_MAX_STEPS))) return rc;
     if ((rc = cli_check_range(&cli_cmd_train, "batch", a.batch, 1, 65536))) return rc;
@@ -180,6 +180,11 @@ static int run_train(int argc, char **argv) {
     if ((rc = cli_check_range(&cli_cmd_train, "depth", a.depth, 1, 8))) return rc;
     if (!(a.lr > 0.0 && a.lr <= 1.0)) return cli_usage_error(&cli_cmd_train, "--lr must lie in (0, 1], got %g", a.lr);
     if (!a.out) return cli_usage_error(&cli_cmd_train, "--out FILE.safetensors is required");
+    size_t dlen = strlen(a.data);
+    td_toy_kind toy;
+    if ((dlen < 4 || strcmp(a.data + dlen - 4, ".csv") != 0) && td_toy_parse(a.data, &toy) != TD_OK)
+        return cli_usage_error(&cli_cmd_train, "unknown data set '%s' (choose ring8, moons, swissroll, checkerboard or a FILE.csv)",
+                               a.data);
     int count;
     const cli_train_entry *table = cli_train_table(&count);
     char names[256] = "";
