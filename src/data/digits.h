@@ -28,6 +28,10 @@
 #include "data/mnist.h"
 #include "prob/rng.h"
 
+// The seed that colours the test split (td_color_fixed) in every evaluation:
+// the classifier's accuracy, the Frechet distance's reference set.
+#define TD_DIGITS_EVAL_COLOR_SEED 20240611u
+
 enum {
     TD_DIGIT_CHANNELS = 3,
     TD_DIGIT_FLOATS = 28 * 28 * 3,   // one coloured image
