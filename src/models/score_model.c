@@ -129,7 +129,7 @@ static td_status parse_act(const char *name, td_act *out) {
 static td_status read_config(const td_safetensors *f, td_score_net_config *c) {
     enum { BIG = TD_SCORE_NET_MAX_DIM };
     const char *act, *pred;
-    double scale;
+    double scale = 1000.0;
     memset(c, 0, sizeof *c);
     td_status st = td_checkpoint_meta_int(f, "data_dim", 1, BIG, &c->data_dim);
     if (st == TD_OK) st = td_checkpoint_meta_int(f, "time_dim", 2, BIG, &c->time_dim);

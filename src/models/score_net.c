@@ -173,7 +173,7 @@ static td_status build_input(const td_score_net *net, const td_params *p, td_sco
         float *row = w->in + i * Din;
         float scale = 1.0f;
         if (c->scale_input) {
-            double a = td_sde_alpha(&net->sde, t[i]), s = td_sde_sigma(&net->sde, t[i]);
+            double a = td_sde_alpha(&net->sde, (double)t[i]), s = td_sde_sigma(&net->sde, (double)t[i]);
             scale = (float)(1.0 / sqrt(a * a + s * s));
         }
         for (size_t d = 0; d < D; d++) row[d] = scale * x[i * D + d];
