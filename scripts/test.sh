@@ -130,7 +130,7 @@ fi
 # ---- js: the wasm module in Node and the page in Chromium --------------------
 if wants js; then
     stage_start js "node --test (tests/**/*.test.mjs)"
-    mapfile -t js_tests < <(find tests -path tests/node_modules -prune -o -type f \
+    mapfile -t js_tests < <(find tests -name node_modules -prune -o -type f \
         \( -name '*.test.mjs' -o -name '*.test.js' \) -print | sort)
     if [ ${#js_tests[@]} -eq 0 ]; then
         echo "no JS tests yet: skipped"
