@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_digits.h"
 #include "cli/cli_models.h"
 #include "cli/cli_vae.h"
 #include "models/score_model.h"
@@ -43,7 +44,11 @@ const cli_command cli_cmd_train = {
     "\n"
     "Progress (step, smoothed loss, steps/s, time left) goes to stderr: one line updated\n"
     "in place on a terminal, a line every 5% otherwise.\n"
-    "Exit status: 0 on success, 1 if training or writing fails, 2 on a usage error.\n",
+    "Exit status: 0 on success, 1 if training or writing fails, 2 on a usage error.\n"
+    "\n"
+    "Coloured digits: thinkdiff train digits --model classifier --out FILE [--steps N]\n"
+    "[--batch B] [--lr LR] [--seed S] [--data MNIST_CACHE] [--quiet]; see\n"
+    "src/cli/cmd_train_digits.c (the classifier is the evaluation conv net).\n",
     run_train, 0};
 
 // ---- progress line ------------------------------------------------------------------------
@@ -151,6 +156,7 @@ const cli_train_entry *cli_train_table(int *count) {
 }
 
 static int run_train(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "digits") == 0) return cli_train_digits(argc, argv);
     cli_train_args a;
     memset(&a, 0, sizeof a);
     const char *seed = "0";
