@@ -159,14 +159,14 @@ typedef struct {
     td_act act;
 } tile_mode;
 
-// C tile (mr, nc) of stride ldc = A (mr, kc) Bp (kc, NR), Bp rows ldb apart.
-// mr is a compile-time constant at every call site, so acc[][] lives in
-// registers; tiles narrower than NR go through tmp.
-TD_INLINE void tile(int mr, int nc, const float *a, size_t a_rs, size_t a_cs, const float *bp,
+// C tile (mr, nc) of stride ldc = A (mr, kc) Bp (kc, nv*VL), Bp rows ldb apart.
+// mr and nv are compile-time constants at every call site, so acc[][] lives
+// in registers; tiles narrower than nv*VL go through tmp.
+TD_INLINE void tile(int mr, int nv, int nc, const float *a, size_t a_rs, size_t a_cs, const float *bp,
                     size_t ldb, size_t kc, float *c, size_t ldc, const tile_mode *m) {
     vf acc[MR][NV];
     float tmp[MR * NR];
-    int full = nc == NR;
+    int full = nc == nv * VL;
     size_t width = (size_t)nc * sizeof(float);
     if (m->load_c) {
         const float *src = c;
@@ -177,10 +177,10 @@ TD_INLINE void tile(int mr, int nc, const float *a, size_t a_rs, size_t a_cs, co
             lds = NR;
         }
         TD_UNROLL for (int r = 0; r < mr; r++)
-            TD_UNROLL for (int v = 0; v < NV; v++)
+            TD_UNROLL for (int v = 0; v < nv; v++)
                 acc[r][v] = vf_load(src + (size_t)r * lds + v * VL);
     } else {
-        TD_UNROLL for (int v = 0; v < NV; v++) {
+        TD_UNROLL for (int v = 0; v < nv; v++) {
             vf init = m->bias ? vf_load(m->bias + v * VL) : vf_zero();
             TD_UNROLL for (int r = 0; r < mr; r++) acc[r][v] = init;
         }
@@ -188,10 +188,10 @@ TD_INLINE void tile(int mr, int nc, const float *a, size_t a_rs, size_t a_cs, co
     for (size_t q = 0; q < kc; q++) {
         const float *bq = bp + q * ldb, *aq = a + q * a_cs;
         vf bv[NV];
-        TD_UNROLL for (int v = 0; v < NV; v++) bv[v] = vf_load(bq + v * VL);
+        TD_UNROLL for (int v = 0; v < nv; v++) bv[v] = vf_load(bq + v * VL);
         TD_UNROLL for (int r = 0; r < mr; r++) {
             vf av = vf_set1(aq[(size_t)r * a_rs]);
-            TD_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = vf_fmadd(av, bv[v], acc[r][v]);
+            TD_UNROLL for (int v = 0; v < nv; v++) acc[r][v] = vf_fmadd(av, bv[v], acc[r][v]);
         }
     }
     float *dst = full ? c : tmp;
@@ -199,21 +199,24 @@ TD_INLINE void tile(int mr, int nc, const float *a, size_t a_rs, size_t a_cs, co
     if (m->last && m->z) {
         float *zd = full ? m->z : tmp;
         TD_UNROLL for (int r = 0; r < mr; r++)
-            TD_UNROLL for (int v = 0; v < NV; v++) vf_store(zd + (size_t)r * ldd + v * VL, acc[r][v]);
+            TD_UNROLL for (int v = 0; v < nv; v++) vf_store(zd + (size_t)r * ldd + v * VL, acc[r][v]);
         if (!full)
             for (int r = 0; r < mr; r++) memcpy(m->z + (size_t)r * ldc, tmp + r * NR, width);
     }
     if (m->last && m->act != TD_ACT_NONE) {
         TD_UNROLL for (int r = 0; r < mr; r++)
-            TD_UNROLL for (int v = 0; v < NV; v++) acc[r][v] = v_act(m->act, acc[r][v]);
+            TD_UNROLL for (int v = 0; v < nv; v++) acc[r][v] = v_act(m->act, acc[r][v]);
     }
     TD_UNROLL for (int r = 0; r < mr; r++)
-        TD_UNROLL for (int v = 0; v < NV; v++) vf_store(dst + (size_t)r * ldd + v * VL, acc[r][v]);
+        TD_UNROLL for (int v = 0; v < nv; v++) vf_store(dst + (size_t)r * ldd + v * VL, acc[r][v]);
     if (!full)
         for (int r = 0; r < mr; r++) memcpy(c + (size_t)r * ldc, tmp + r * NR, width);
 }
 
-// Rows [0, mr) in tiles of MR, then 4, 2 and 1 rows (each a specialised copy).
+// Rows [0, mr) in tiles of MR, then 4, 2 and 1 rows, each a specialised
+// copy; a last panel at most one vector wide uses single-vector tiles.
+#define TILE(rows) (nc <= VL ? tile(rows, 1, nc, ar, a_rs, a_cs, bp, ldb, kc, cr, ldc, &m) \
+                             : tile(rows, NV, nc, ar, a_rs, a_cs, bp, ldb, kc, cr, ldc, &m))
 static void tile_rows(size_t mr, int nc, const float *a, size_t a_rs, size_t a_cs,
                       const float *bp, size_t ldb, size_t kc, float *c, size_t ldc,
                       const tile_mode *mode) {
@@ -225,23 +228,24 @@ static void tile_rows(size_t mr, int nc, const float *a, size_t a_rs, size_t a_c
         float *cr = c + r * ldc;
         m.z = mode->z ? mode->z + r * ldc : NULL;
         if (left >= MR) {
-            tile(MR, nc, ar, a_rs, a_cs, bp, ldb, kc, cr, ldc, &m);
+            TILE(MR);
             done = MR;
 #if MR > 4
         } else if (left >= 4) {
-            tile(4, nc, ar, a_rs, a_cs, bp, ldb, kc, cr, ldc, &m);
+            TILE(4);
             done = 4;
 #endif
         } else if (left >= 2) {
-            tile(2, nc, ar, a_rs, a_cs, bp, ldb, kc, cr, ldc, &m);
+            TILE(2);
             done = 2;
         } else {
-            tile(1, nc, ar, a_rs, a_cs, bp, ldb, kc, cr, ldc, &m);
+            TILE(1);
             done = 1;
         }
         r += done;
     }
 }
+#undef TILE
 
 // Copy B rows [q0, q0+kc) x columns [p0, p0+np) into a K-major panel of NR
 // columns (kc, NR), zero-padding the columns past np.
