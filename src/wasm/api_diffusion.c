@@ -87,6 +87,34 @@ static td_status check_grid(int grid) {
     return td_fail(TD_ERR_ARG, "time grid %d is not 0 (uniform in t) or 1 (uniform in log SNR)", grid);
 }
 
+td_status td_wasm_sampler_setup(int sampler, double eta, double snr, int corrector_steps, int grid,
+                                td_sampler_options *opts) {
+    if (sampler < 0 || sampler >= TD_SAMPLER_COUNT)
+        return td_fail(TD_ERR_ARG, "sampler %d is not one of 0..%d (%s)", sampler,
+                       TD_SAMPLER_COUNT - 1, td_sampler_names());
+    *opts = td_sampler_options_default();
+    if (!isnan(eta)) opts->eta = eta;
+    if (!isnan(snr)) opts->snr = snr;
+    if (corrector_steps >= 0) opts->corrector_steps = corrector_steps;
+    if (grid >= 0) {
+        td_status rc = check_grid(grid);
+        if (rc) return rc;
+        opts->grid = (td_time_grid)grid;
+    }
+    return TD_OK;
+}
+
+td_status td_wasm_check_sampling(int n, int dim, int steps, const float *x, const float *trajectory) {
+    int rc = td_wasm_check_count(n, TD_WASM_MAX_VALUES / dim, "count");
+    if (rc || (rc = td_wasm_check_count(steps, TD_SAMPLER_MAX_STEPS, "steps"))) return rc;
+    if ((rc = td_wasm_check_buffer(x, "output"))) return rc;
+    size_t traj_values;
+    if (trajectory && (td_mul_size((size_t)steps + 1, (size_t)n * (size_t)dim, &traj_values) ||
+                       traj_values > (size_t)TD_WASM_MAX_VALUES * 2))
+        return td_fail(TD_ERR_LIMIT, "a trajectory of %d steps x %d points is too large", steps, n);
+    return TD_OK;
+}
+
 // The samplers' time grid t (steps): 1 = t[0] > ... > t[steps-1] = t_eps, spaced by
 // `grid` (0 uniform in t, 1 uniform in log SNR; sde.h).
 int td_wasm_sde_time_grid(int h, int steps, int grid, double *t) {
@@ -202,24 +230,9 @@ int td_wasm_sample_exact(int sampler, int sde_h, int mix_h, int rng_h, int n, in
     if (!m) return TD_ERR_ARG;
     td_rng *rng = td_handle_get(rng_h, TD_H_RNG);
     if (!rng) return TD_ERR_ARG;
-    if (sampler < 0 || sampler >= TD_SAMPLER_COUNT)
-        return td_fail(TD_ERR_ARG, "sampler %d is not one of 0..%d (%s)", sampler,
-                       TD_SAMPLER_COUNT - 1, td_sampler_names());
-    int rc = td_wasm_check_count(n, TD_WASM_MAX_VALUES / m->dim, "count");
-    if (rc || (rc = td_wasm_check_count(steps, TD_SAMPLER_MAX_STEPS, "steps"))) return rc;
-    if ((rc = td_wasm_check_buffer(x, "output"))) return rc;
-    size_t traj_values;
-    if (trajectory && (td_mul_size((size_t)steps + 1, (size_t)n * (size_t)m->dim, &traj_values) ||
-                       traj_values > (size_t)TD_WASM_MAX_VALUES * 2))
-        return td_fail(TD_ERR_LIMIT, "a trajectory of %d steps x %d points is too large", steps, n);
-    td_sampler_options opts = td_sampler_options_default();
-    if (!isnan(eta)) opts.eta = eta;
-    if (!isnan(snr)) opts.snr = snr;
-    if (corrector_steps >= 0) opts.corrector_steps = corrector_steps;
-    if (grid >= 0) {
-        if ((rc = check_grid(grid))) return rc;
-        opts.grid = (td_time_grid)grid;
-    }
+    td_sampler_options opts;
+    int rc = td_wasm_sampler_setup(sampler, eta, snr, corrector_steps, grid, &opts);
+    if (rc || (rc = td_wasm_check_sampling(n, m->dim, steps, x, trajectory))) return rc;
     td_mixture_score ctx = {m, sde};
     td_denoiser denoiser = td_mixture_score_denoiser(&ctx);
     long nfe = 0;

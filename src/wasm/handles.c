@@ -24,6 +24,7 @@ static const char *kind_name(td_handle_kind kind) {
     case TD_H_DENSE: return "dense layer";
     case TD_H_SDE: return "sde";
     case TD_H_MIXTURE: return "mixture";
+    case TD_H_MODEL: return "model";
     default: return "object";
     }
 }

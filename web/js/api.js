@@ -121,16 +121,23 @@ export class Thinkdiff {
   //         frames (optional slice indices: copy only those slices of the trajectory) }
   // -> { x (n, dim), trajectory ((steps + 1) or frames.length, n, dim) or null, nfe }
   sampleExact(sde, mixture, rng, n, opts) {
+    return this.runSampler(opts, n, mixture.dim, (index, steps, eta, snr, cs, grid, px, pt) =>
+      this.M._td_wasm_sample_exact(index, sde.handle, mixture.handle, rng.handle, n, steps, eta, snr,
+        cs, grid, px, pt));
+  }
+
+  // What sampleExact and Model.sample share: options -> codes, buffers, trajectory frames.
+  // call(samplerIndex, steps, eta, snr, correctorSteps, gridCode, xPtr, trajPtr) -> nfe or < 0.
+  runSampler(opts, n, dim, call) {
     const { sampler, steps, eta = NaN, snr = NaN, correctorSteps = -1, grid = null, frames = null } = opts;
     const trajectory = Boolean(opts.trajectory || frames);
     const index = this.samplers().findIndex((s) => s.name === sampler);
     if (index < 0) throw new TdError(-1, `unknown sampler '${sampler}'`);
-    const dim = mixture.dim, values = n * dim;
+    const values = n * dim;
     const trajValues = trajectory ? (steps + 1) * values : 0;
     return this.withF32([values, trajValues], (px, pt) => {
-      const nfe = this.check(this.M._td_wasm_sample_exact(index, sde.handle, mixture.handle,
-        rng.handle, n, steps, eta, snr, correctorSteps, grid === null ? -1 : gridCode(grid), px,
-        trajectory ? pt : 0));
+      const nfe = this.check(call(index, steps, eta, snr, correctorSteps,
+        grid === null ? -1 : gridCode(grid), px, trajectory ? pt : 0));
       let traj = null;
       if (frames) {
         traj = new Float32Array(frames.length * values);
@@ -143,6 +150,17 @@ export class Thinkdiff {
       }
       return { x: this.readF32(px, values), trajectory: traj, nfe };
     });
+  }
+
+  // A trained model from the bytes of its .safetensors checkpoint (Uint8Array or
+  // ArrayBuffer): the C loader validates everything and its reason becomes the TdError.
+  model(bytes) {
+    const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const handle = this.check(this.withBytes([data.length], (p) => {
+      this.M.HEAPU8.set(data, p);
+      return this.M._td_wasm_model_load(p, data.length);
+    }));
+    return new Model(this, handle, JSON.parse(this.M.UTF8ToString(this.M._td_wasm_model_describe(handle))));
   }
 
   // Metrics of x (n, 2) against the toy ring: modes, quality, distances and their floors.
@@ -331,6 +349,128 @@ export class Mixture extends Handle {
       td.check(td.M._td_wasm_mixture_log_density_grid(this.handle, sde.handle, t,
         box[0], box[1], box[2], box[3], w, h, p));
       return td.readF32(p, w * h);
+    });
+  }
+
+  // The exact score grad log p_t on the same grid: (h * w, 2), t in (0, 1].
+  scoreGrid(sde, t, box, w, h) {
+    const { td } = this;
+    return td.withF32([2 * w * h], (p) => {
+      td.check(td.M._td_wasm_mixture_score_grid(this.handle, sde.handle, t,
+        box[0], box[1], box[2], box[3], w, h, p));
+      return td.readF32(p, 2 * w * h);
+    });
+  }
+}
+
+// A trained model (api_models.c). `info` is the C side's description:
+// { family: 'diffusion' | 'vae' | 'hvae' | 'map1d', params, meta: { key: value } }.
+// Each method belongs to one family; the C side refuses the others with a reason.
+export class Model extends Handle {
+  constructor(td, handle, info) {
+    super(td, handle, (h) => td.M._td_wasm_model_free(h));
+    this.info = info;
+    this.family = info.family;
+  }
+
+  // ---- diffusion ----
+
+  // The model's own SDE, as a new Sde handle (free it).
+  sde() {
+    const { td } = this;
+    return new Sde(td, this.info.meta.sde, td.check(td.M._td_wasm_model_sde(this.handle)));
+  }
+
+  // n samples with the learned denoiser: the options of Thinkdiff.sampleExact.
+  sample(rng, n, opts) {
+    const { td } = this, dim = Number(this.info.meta.data_dim || 2);
+    return td.runSampler(opts, n, dim, (index, steps, eta, snr, cs, grid, px, pt) =>
+      td.M._td_wasm_sample_model(index, this.handle, rng.handle, n, steps, eta, snr, cs, grid, px, pt));
+  }
+
+  // The learned score on a (h, w) grid over box: (h * w, 2), row 0 at the bottom.
+  scoreGrid(t, box, w, h) {
+    const { td } = this;
+    return td.withF32([2 * w * h], (p) => {
+      td.check(td.M._td_wasm_model_score_grid(this.handle, t, box[0], box[1], box[2], box[3], w, h, p));
+      return td.readF32(p, 2 * w * h);
+    });
+  }
+
+  // ---- vae and hvae ----
+
+  get xDim() { return Number(this.info.meta.x_dim); }
+
+  get zDim() { return Number(this.info.meta.z_dim || this.info.meta.z1_dim); }
+
+  // Prior draws decoded: { x (n, D), z (n, Z) } (z is the HVAE's z1).
+  vaeSample(rng, n, withNoise = false) {
+    const { td } = this, D = this.xDim, Z = this.zDim;
+    return td.withF32([n * D, n * Z], (px, pz) => {
+      td.check(td.M._td_wasm_vae_sample(this.handle, rng.handle, n, withNoise ? 1 : 0, px, pz));
+      return { x: td.readF32(px, n * D), z: td.readF32(pz, n * Z) };
+    });
+  }
+
+  // Encoder means of x (n, D): { mu (n, Z), mu2 (n, Z2) for the HVAE, else null }.
+  vaeEncode(x) {
+    const { td } = this, D = this.xDim, Z = this.zDim, n = x.length / D;
+    const Z2 = this.family === 'hvae' ? Number(this.info.meta.z2_dim) : 0;
+    return td.withF32([x.length, n * Z, n * Z2], (px, pmu, pmu2) => {
+      td.writeF32(px, x);
+      td.check(td.M._td_wasm_vae_encode(this.handle, px, n, pmu, Z2 ? pmu2 : 0));
+      return { mu: td.readF32(pmu, n * Z), mu2: Z2 ? td.readF32(pmu2, n * Z2) : null };
+    });
+  }
+
+  // Decoder means of latents z (n, Z) -> x (n, D).
+  vaeDecode(z) {
+    const { td } = this, D = this.xDim, Z = this.zDim, n = z.length / Z;
+    return td.withF32([z.length, n * D], (pz, px) => {
+      td.writeF32(pz, z);
+      td.check(td.M._td_wasm_vae_decode(this.handle, pz, n, px));
+      return td.readF32(px, n * D);
+    });
+  }
+
+  // Monte Carlo ELBO terms of x (n, D), nats per sample: { elbo, rec, kl1, kl2, sigmaX }.
+  elbo(rng, x) {
+    const { td } = this, n = x.length / this.xDim;
+    return td.withBytes([x.length * 4, 5 * 8], (px, pout) => {
+      td.writeF32(px, x);
+      td.check(td.M._td_wasm_vae_elbo(this.handle, rng.handle, px, n, pout));
+      const v = td.readF64(pout, 5);
+      return { elbo: v[0], rec: v[1], kl1: v[2], kl2: v[3], sigmaX: v[4] };
+    });
+  }
+
+  // ---- map1d ----
+
+  // { x, learned, exact } on n points of [lo, hi].
+  mapCurves(lo, hi, n) {
+    const { td } = this;
+    return td.withF32([n, n, n], (px, pl, pe) => {
+      td.check(td.M._td_wasm_map1d_curves(this.handle, lo, hi, n, px, pl, pe));
+      return { x: td.readF32(px, n), learned: td.readF32(pl, n), exact: td.readF32(pe, n) };
+    });
+  }
+
+  // z ~ N(0, 1) pushed through both maps: { z, learned, exact }, each (n).
+  mapPush(rng, n) {
+    const { td } = this;
+    return td.withF32([n, n, n], (pz, pl, pe) => {
+      td.check(td.M._td_wasm_map1d_push(this.handle, rng.handle, n, pz, pl, pe));
+      return { z: td.readF32(pz, n), learned: td.readF32(pl, n), exact: td.readF32(pe, n) };
+    });
+  }
+
+  // The target density at y (n).
+  targetPdf(y) {
+    const { td } = this, n = y.length;
+    return td.withF32([n, n], (py, pout) => {
+      td.writeF32(py, y);
+      td.check(td.M._td_wasm_map1d_target_pdf(this.handle, py, n, pout));
+      return td.readF32(pout, n);
     });
   }
 }
