@@ -36,6 +36,10 @@ td_status td_score_model_init(td_score_model *m, const td_score_net_config *cfg,
 // tensor with its shape. On failure m is empty and the message names the key or tensor.
 td_status td_score_model_load(td_score_model *m, const td_safetensors *st);
 
+// The same for a family built on the score model (latent diffusion: "digit-latent"),
+// whose files carry this model's metadata under another "model" name.
+td_status td_score_model_load_as(td_score_model *m, const td_safetensors *st, const char *kind);
+
 // The same from bytes (borrowed only during the call) - the page's entry point.
 td_status td_score_model_load_mem(td_score_model *m, const uint8_t *bytes, size_t len);
 
