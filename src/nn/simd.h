@@ -155,8 +155,9 @@ typedef v128_t vf;
 #define vf_min(a, b) wasm_f32x4_pmin(b, a)
 #define vf_fmadd(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
 #define vf_round(x) wasm_f32x4_nearest(x)
-#define vf_pow2i(n) wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), \
-                                                  wasm_i32x4_splat(127)), 23)
+// No float-to-int conversion (slow in V8): n + 127 + 1.5 * 2^23 holds n + 127 in its
+// low mantissa bits, and the shift moves them into the exponent field.
+#define vf_pow2i(n) wasm_i32x4_shl(wasm_f32x4_add(n, wasm_f32x4_splat(12583039.0f)), 23)
 #define vf_step(z) wasm_v128_and(wasm_f32x4_gt(z, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(1.0f))
 static inline float vf_reduce(vf v) {
     return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
