@@ -106,8 +106,18 @@ td_status td_image_read_ink(const uint8_t *bytes, size_t len, float *ink) {
         }
     }
     stbi_image_free(rgba);
-    if (!uses_alpha && n_border > 0 && border / (double)n_border > 0.5)   // dark ink on light paper
-        for (size_t i = 0; i < count; i++) val[i] = 1.0f - val[i];
+    if (!uses_alpha && n_border > 0) {
+        // Dark ink on light paper is inverted; then the background level (the border's
+        // mean) becomes 0 and full ink stays 1, so grey paper does not count as ink.
+        double b = border / (double)n_border;
+        int invert = b > 0.5;
+        float bg = (float)(invert ? 1.0 - b : b), span = 1.0f - bg;
+        for (size_t i = 0; i < count; i++) {
+            float v = invert ? 1.0f - val[i] : val[i];
+            v = span > 1e-3f ? (v - bg) / span : v;
+            val[i] = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+        }
+    }
     td_status st = td_image_frame_digit(val, w, h, ink);
     free(val);
     return st;

@@ -6,7 +6,7 @@
 //      at TD_IMAGE_MAX_SIDE and the pixel count at TD_IMAGE_MAX_PIXELS before decoding;
 //   2. ink per pixel: if the alpha channel is used (some pixel below 250), ink = alpha
 //      (a drawing on a transparent canvas); else the brightest channel, inverted when
-//      the border is mostly bright (dark ink on paper);
+//      the border is mostly bright (dark ink on paper), with the border level as 0;
 //   3. MNIST's framing: crop to the box of pixels with ink > 0.1, scale it (area
 //      average, aspect kept) so its longer side is 20 pixels, and place it in the 28 x 28
 //      frame with its centre of mass at the centre (14, 14). An image without ink fails.
