@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_digit_models.h"
 #include "cli/cli_models.h"
 
 static int run_eval(int argc, char **argv);
@@ -35,6 +36,7 @@ const cli_command cli_cmd_eval = {
     run_eval, 0};
 
 static int run_eval(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "digits") == 0) return cli_digits_eval(argc, argv);  // eval digits
     const char *model = NULL, *sampler = "ddpm", *seed_text = "0", *sde = NULL, *data = NULL;
     int steps = 100, n = 10000;
     cli_option opts[] = {

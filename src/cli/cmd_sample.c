@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_digit_models.h"
 #include "cli/cli_models.h"
 #include "io/file.h"
 #include "io/npy.h"
@@ -61,6 +62,7 @@ static td_status write_png(const char *path, const float *x, int n) {
 }
 
 static int run_sample(int argc, char **argv) {
+    if (cli_digits_is_digit_model(argc, argv)) return cli_digits_sample(argc, argv);  // digit models
     const char *model = NULL, *sampler = "ddpm", *seed_text = "0", *sde = NULL, *data = NULL;
     const char *out = NULL, *traj_path = NULL;
     int steps = 100, n = 10000;
