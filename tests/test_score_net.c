@@ -149,7 +149,7 @@ TEST(the_denoiser_adapter_splits_large_requests_into_chunks_with_identical_resul
     CHECK_EQ(ds.kind, TD_PRED_EPS);
     CHECK_EQ(ds.predict(ds.ctx, x, N, 3, 0.25, ys), TD_OK);
     CHECK_EQ(db.predict(db.ctx, x, N, 3, 0.25, yb), TD_OK);
-    CHECK(memcmp(ys, yb, sizeof ys) == 0);
+    for (int i = 0; i < N * 3; i++) CHECK_NEAR(ys[i], yb[i], 1e-5);  // kernels may differ by batch size
     // The same rows through forward with explicit per-row inputs agree too.
     float t[N], rows[N * 2], direct[N * 3];
     int labels[N];
@@ -160,7 +160,7 @@ TEST(the_denoiser_adapter_splits_large_requests_into_chunks_with_identical_resul
         rows[2 * i + 1] = cond[1];
     }
     td_score_net_forward(&m.net, &m.params, &big, x, t, labels, rows, direct, N);
-    CHECK(memcmp(direct, yb, sizeof yb) == 0);
+    CHECK(memcmp(direct, yb, sizeof yb) == 0);  // same rows, same batch size: identical
     // The label matters, and bad requests are refused with a reason.
     cb.label = -1;
     db.predict(db.ctx, x, N, 3, 0.25, yb);
@@ -189,7 +189,9 @@ TEST(rows_sharing_a_time_reuse_its_embedding_and_rows_with_other_times_do_not) {
     td_score_net_forward(&m.net, &m.params, &w, x, t, NULL, NULL, y, 4);
     for (int i = 0; i < 4; i++) {
         td_score_net_forward(&m.net, &m.params, &w, x, &t[i], NULL, NULL, one, 1);
-        CHECK(one[0] == y[2 * i] && one[1] == y[2 * i + 1]);
+        // (the dense kernels may sum in another order for 1 row than for 4: tolerance)
+        CHECK_NEAR(one[0], y[2 * i], 1e-5);
+        CHECK_NEAR(one[1], y[2 * i + 1], 1e-5);
     }
     CHECK(y[0] != y[4]);
     td_score_net_work_free(&w);
