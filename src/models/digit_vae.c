@@ -11,7 +11,11 @@
 #define LOG_2PI 1.8378770664093453
 
 td_digit_vae_config td_digit_vae_defaults(td_digit_vae_kind kind) {
-    td_digit_vae_config c = {kind, 16, 512, 2, 0.1f, 1.0f};
+    // The conditional VAE's looser likelihood (sigma_x 0.3: a reconstruction term of
+    // ~80 nats, as a Bernoulli MNIST VAE's) makes every bit in z costly enough that the
+    // class, which the decoder is given anyway, is not kept there. With sigma_x 0.1 the
+    // code held the class too and re-rendered digits kept their old class.
+    td_digit_vae_config c = {kind, 16, 512, 2, kind == TD_DIGIT_VAE_COND ? 0.3f : 0.1f, 1.0f};
     return c;
 }
 
@@ -153,9 +157,14 @@ static void render(const td_digit_vae *vae, const float *y, const float *colours
         float c[3];
         for (int ch = 0; ch < 3; ch++) c[ch] = cond ? colours[3 * b + ch] : sigmoidf(yb[ch]);
         const float *ink = cond ? yb : yb + 3;
-        float *xb = x + (size_t)b * TD_DIGIT_FLOATS;
+        float *xb = x + (size_t)b * TD_DIGIT_FLOATS, peak = 0.0f;
+        for (int p = 0; p < TD_MNIST_PIXELS; p++) peak = fmaxf(peak, sigmoidf(ink[p]));
+        // Every MNIST digit has strokes at full intensity, but the Gaussian decoder's mean
+        // is a blur of them (peaks near 0.85), which reads as a darker colour: the
+        // rendered ink is rescaled to peak 1. (Faint decodes, peak < 0.25, are left alone.)
+        float gain = peak > 0.25f ? 1.0f / peak : 1.0f;
         for (int p = 0; p < TD_MNIST_PIXELS; p++) {
-            float s = sigmoidf(ink[p]);
+            float s = gain * sigmoidf(ink[p]);
             for (int ch = 0; ch < 3; ch++) xb[3 * p + ch] = c[ch] * s;
         }
     }

@@ -67,7 +67,8 @@ typedef struct {
     float beta;      // KL weight, > 0 (1: the ELBO)
 } td_digit_vae_config;
 
-// Unconditional: Z 16, 512 x 2 SiLU, sigma_x 0.1, beta 1. Conditional: Z 16 likewise.
+// Unconditional: Z 16, 512 x 2 SiLU, sigma_x 0.1, beta 1. Conditional: the same with
+// sigma_x 0.3 (see digit_vae.c).
 td_digit_vae_config td_digit_vae_defaults(td_digit_vae_kind kind);
 
 typedef struct {
@@ -116,8 +117,9 @@ td_status td_digit_vae_loss(td_digit_vae *vae, td_digit_vae_work *w, const float
 td_status td_digit_vae_encode(td_digit_vae *vae, td_digit_vae_work *w, const float *x, int n,
                               float *mu, float *logvar);
 
-// Decoder mean: z (n, Z) [, labels (n), colours (n, 3) for the conditional kind]
-// -> x (n, 2352) in [0, 1].
+// Decoder: z (n, Z) [, labels (n), colours (n, 3) for the conditional kind]
+// -> x (n, 2352) in [0, 1]: the decoder mean with its ink rescaled to peak 1 (MNIST
+// strokes are saturated; the mean is a blur of them - see render() in digit_vae.c).
 td_status td_digit_vae_decode(td_digit_vae *vae, td_digit_vae_work *w, const float *z,
                               const int *labels, const float *colours, int n, float *x);
 
