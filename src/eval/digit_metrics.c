@@ -121,7 +121,7 @@ double td_digit_stroke_weight(const float *image) {
 }
 
 double td_pearson(const double *x, const double *y, int n) {
-    if (n < 2) return NAN;
+    if (n < 2) return (double)NAN;
     double mx = 0.0, my = 0.0;
     for (int i = 0; i < n; i++) mx += x[i], my += y[i];
     mx /= n;
@@ -132,7 +132,7 @@ double td_pearson(const double *x, const double *y, int n) {
         sxx += (x[i] - mx) * (x[i] - mx);
         syy += (y[i] - my) * (y[i] - my);
     }
-    if (!(sxx > 0.0 && syy > 0.0)) return NAN;
+    if (!(sxx > 0.0 && syy > 0.0)) return (double)NAN;
     return sxy / sqrt(sxx * syy);
 }
 
