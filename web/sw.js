@@ -3,7 +3,7 @@
 // Network first, cache as the fallback: online readers always get the files of
 // one build together (the glue thinkdiff.js and thinkdiff.wasm must match), and
 // every successful response refreshes the cache for the next offline visit.
-const CACHE = 'thinkdiff-v1';
+const CACHE = 'thinkdiff-v2';
 const ASSETS = [
   './',
   'index.html',
@@ -14,10 +14,14 @@ const ASSETS = [
   'js/gl.js',
   'js/api.js',
   'js/ops.js',
+  'js/ops_models.js',
+  'js/weights.js',
   'js/worker.js',
   'js/sections/transform.js',
   'js/sections/forward.js',
   'js/sections/reverse.js',
+  'js/sections/map1d.js',
+  'js/sections/vae.js',
   'thinkdiff.js',
   'thinkdiff.wasm',
   'build-info.json',

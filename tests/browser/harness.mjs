@@ -48,18 +48,33 @@ export async function openPage(context, url) {
   return { page, problems, readyMs };
 }
 
-// For every WebGL canvas in a visible section: how many pixels differ from the
-// plot's background (its corner pixel), read back from the GL drawing buffer.
+// For every plot canvas matching the selector: how many pixels differ from the plot's
+// background (its corner pixel). Plots render with the page's one shared WebGL2 context
+// and copy each frame to their own canvas (web/js/gl.js), which is read back here.
 export function glCoverage(page, selector) {
   return page.evaluate((sel) => [...document.querySelectorAll(sel)].map((canvas) => {
-    const gl = canvas.getContext('webgl2');
-    const w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
-    const px = new Uint8Array(w * h * 4);
-    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    const w = canvas.width, h = canvas.height;
+    const px = canvas.getContext('2d').getImageData(0, 0, w, h).data;
     let differ = 0;
     for (let i = 0; i < px.length; i += 4) {
       if (Math.abs(px[i] - px[0]) + Math.abs(px[i + 1] - px[1]) + Math.abs(px[i + 2] - px[2]) > 24) differ++;
     }
     return { section: canvas.closest('section').id, w, h, fraction: differ / (w * h) };
   }), selector);
+}
+
+// While a shipped weights file has not landed in web/weights/ yet, TD_EXTRA_WEIGHTS may
+// name a folder of locally trained stand-ins; the browser is served those in its place.
+// Files that exist in web/weights/ are always served as they are.
+export async function routeStandInWeights(context) {
+  const dir = process.env.TD_EXTRA_WEIGHTS;
+  if (!dir) return;
+  const { existsSync, readFileSync } = await import('node:fs');
+  await context.route('**/weights/*.safetensors', (route) => {
+    const file = new URL(route.request().url()).pathname.split('/').pop();
+    const shipped = join(WEB, 'weights', file), standIn = join(dir, file);
+    if (!existsSync(shipped) && existsSync(standIn))
+      return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync(standIn) });
+    return route.continue();
+  });
 }

@@ -116,7 +116,7 @@ test('reverse diffusion with the exact score lands the particles on the 8 modes'
   const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 } });
   try {
     const { page, problems } = await openPage(context,
-      `${env.base}?reverse.sampler=ode-heun&reverse.kind=vp&reverse.steps=60&reverse.n=4000&reverse.seed=3&reverse.trails=1`);
+      `${env.base}?reverse.model=exact&reverse.sampler=ode-heun&reverse.kind=vp&reverse.steps=60&reverse.n=4096&reverse.seed=3&reverse.trails=1`);
     await page.waitForFunction(() => document.getElementById('reverse').dataset.state === 'done', null, { timeout: 30000 });
     const result = await page.evaluate(() => {
       const run = window.thinkdiffPage.reverse;
@@ -131,7 +131,7 @@ test('reverse diffusion with the exact score lands the particles on the 8 modes'
       return { n: run.n, near, hits, metrics: document.getElementById('reverse-metrics').textContent };
     });
     console.log(result.metrics);
-    assert.equal(result.n, 4000);
+    assert.equal(result.n, 4096);
     assert.ok(result.near / result.n > 0.95, `only ${result.near} of ${result.n} within 3 std of a mode`);
     for (const h of result.hits) assert.ok(h > 300, `mode counts ${result.hits}`);
     assert.match(result.metrics, /modes covered\s+8 \/ 8/);

@@ -24,12 +24,13 @@ export class WorkerClient {
     else waiter.reject(new Error(msg.error));
   }
 
-  async call(op, args = {}) {
+  // `transfer`: ArrayBuffers inside args to move to the worker rather than copy.
+  async call(op, args = {}, transfer = []) {
     await this.ready;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, args });
+      this.worker.postMessage({ id, op, args }, transfer);
     });
   }
 }

@@ -1,10 +1,14 @@
 // gl.js - small WebGL2 plots: bars, thick lines, points and heatmaps in data
 // coordinates, with axes, ticks and labels drawn on a 2-D canvas laid over them.
 //
-// A Plot owns one <figure>: a WebGL2 canvas for the data (the inner plot area)
-// and a 2-D canvas for axes and text. Callers set a view and a draw function;
-// the plot redraws itself on resize and theme change. Colours come from CSS
-// custom properties so the plots follow the page's light or dark palette.
+// A Plot owns one <figure>: a canvas for the data (the inner plot area) and a 2-D
+// canvas for axes and text. Callers set a view and a draw function; the plot redraws
+// itself on resize and theme change. Colours come from CSS custom properties so the
+// plots follow the page's light or dark palette.
+//
+// Every plot draws with ONE shared WebGL2 context (browsers keep only about 16 live
+// contexts per page, and the page has more plots than that): a plot renders into the
+// corner of the shared, off-screen canvas and copies the result to its own canvas.
 
 const MARGIN = { left: 52, right: 12, top: 12, bottom: 40 };  // CSS pixels
 
@@ -129,6 +133,30 @@ function formatTick(v) {
   return String(+v.toPrecision(4));
 }
 
+// ---- the shared context ------------------------------------------------------------------------
+
+let shared;   // undefined: not tried yet; null: WebGL2 unavailable
+
+function sharedGl() {
+  if (shared !== undefined) return shared;
+  const canvas = document.createElement('canvas');
+  canvas.width = 1;
+  canvas.height = 1;
+  // preserveDrawingBuffer: the frame stays readable until the next plot clears it.
+  const gl = canvas.getContext('webgl2', { antialias: true, premultipliedAlpha: true, preserveDrawingBuffer: true });
+  if (!gl) return (shared = null);
+  const quad = gl.createBuffer();
+  gl.bindBuffer(gl.ARRAY_BUFFER, quad);
+  gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), gl.STATIC_DRAW);
+  shared = {
+    gl,
+    programs: { flat: compile(gl, VS_GEOM, FS_FLAT), point: compile(gl, VS_GEOM, FS_POINT), image: compile(gl, VS_IMAGE, FS_IMAGE) },
+    vao: gl.createVertexArray(), posBuffer: gl.createBuffer(), colorBuffer: gl.createBuffer(), quad,
+    texture: gl.createTexture(),
+  };
+  return shared;
+}
+
 // ---- the plot --------------------------------------------------------------------------------
 
 export class Plot {
@@ -151,23 +179,10 @@ export class Plot {
       this.figure.append(cap);
     }
     parent.append(this.figure);
-    // preserveDrawingBuffer keeps the last frame readable (tests read pixels back).
-    this.gl = this.canvas.getContext('webgl2', { antialias: true, premultipliedAlpha: true,
-      preserveDrawingBuffer: true });
-    if (!this.gl) throw new Error('WebGL2 is not available in this browser');
-    const gl = this.gl;
-    this.programs = {
-      flat: compile(gl, VS_GEOM, FS_FLAT),
-      point: compile(gl, VS_GEOM, FS_POINT),
-      image: compile(gl, VS_IMAGE, FS_IMAGE),
-    };
-    this.vao = gl.createVertexArray();
-    this.posBuffer = gl.createBuffer();
-    this.colorBuffer = gl.createBuffer();
-    this.quad = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.quad);
-    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), gl.STATIC_DRAW);
-    this.texture = gl.createTexture();
+    this.ctx2d = this.canvas.getContext('2d');
+    const shared = sharedGl();
+    if (!shared) throw new Error('WebGL2 is not available in this browser');
+    Object.assign(this, shared);   // gl, programs, vao, posBuffer, colorBuffer, quad, texture
     this.view = [0, 0, 1, 1];
     this.legend = [];
     this.drawFn = null;
@@ -204,7 +219,15 @@ export class Plot {
     overlay.style.width = `${w}px`;
     overlay.style.height = `${h}px`;
     this.dpr = dpr;
+    // Render in the bottom-left corner of the shared canvas (grown, never shrunk), then copy.
+    const glCanvas = gl.canvas;
+    if (glCanvas.width < canvas.width || glCanvas.height < canvas.height) {
+      glCanvas.width = Math.max(glCanvas.width, canvas.width);
+      glCanvas.height = Math.max(glCanvas.height, canvas.height);
+    }
     gl.viewport(0, 0, canvas.width, canvas.height);
+    gl.enable(gl.SCISSOR_TEST);
+    gl.scissor(0, 0, canvas.width, canvas.height);
     const bg = themeColor('--plot-bg');
     gl.clearColor(bg[0], bg[1], bg[2], 1);
     gl.clear(gl.COLOR_BUFFER_BIT);
@@ -212,6 +235,8 @@ export class Plot {
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
     this.drawAxes(w, h, iw, ih);
     if (this.drawFn) this.drawFn(this);
+    this.ctx2d.drawImage(glCanvas, 0, glCanvas.height - canvas.height, canvas.width, canvas.height,
+      0, 0, canvas.width, canvas.height);
   }
 
   // Widen the view so one data unit is as long on x as on y (circles stay round).
@@ -274,6 +299,29 @@ export class Plot {
              bx + nx, by + ny, ax - nx, ay - ny, bx - nx, by - ny);
     }
     this.geometry(this.programs.flat, new Float32Array(v), color, this.gl.TRIANGLES, v.length / 2);
+  }
+
+  // Independent segments seg (m, 4) = rows (x0, y0, x1, y1) in data coordinates, of
+  // constant on-screen width (CSS px), in one draw call; color is one [r, g, b, a] or
+  // a Float32Array (m, 4) with a colour per segment.
+  segments(seg, color, width = 1.5) {
+    const m = seg.length / 4;
+    const [x0, y0, x1, y1] = this.view;
+    const sx = this.canvas.width / this.dpr / (x1 - x0), sy = this.canvas.height / this.dpr / (y1 - y0);
+    const v = new Float32Array(m * 12), perVertex = color.length === 4 ? null : new Float32Array(m * 24);
+    let k = 0;
+    for (let i = 0; i < m; i++) {
+      const ax = seg[4 * i], ay = seg[4 * i + 1], bx = seg[4 * i + 2], by = seg[4 * i + 3];
+      const dx = (bx - ax) * sx, dy = (by - ay) * sy, len = Math.hypot(dx, dy);
+      if (!(len > 0) || ![ax, ay, bx, by].every(Number.isFinite)) continue;
+      const nx = -dy / len * width / 2 / sx, ny = dx / len * width / 2 / sy;
+      v.set([ax + nx, ay + ny, ax - nx, ay - ny, bx + nx, by + ny,
+        bx + nx, by + ny, ax - nx, ay - ny, bx - nx, by - ny], 12 * k);
+      if (perVertex) for (let j = 0; j < 6; j++) perVertex.set(color.subarray(4 * i, 4 * i + 4), 24 * k + 4 * j);
+      k++;
+    }
+    this.geometry(this.programs.flat, v.subarray(0, 12 * k), perVertex ? perVertex.subarray(0, 24 * k) : color,
+      this.gl.TRIANGLES, 6 * k);
   }
 
   // Vertical marker at x.

@@ -2,8 +2,10 @@
 // The main thread only draws and handles input; all computation runs in the worker.
 import { WorkerClient } from './client.js';
 import { setupForward } from './sections/forward.js';
+import { setupMap1d } from './sections/map1d.js';
 import { setupReverse } from './sections/reverse.js';
 import { setupTransform } from './sections/transform.js';
+import { setupVae } from './sections/vae.js';
 
 const statusEl = document.getElementById('status');
 const status = {
@@ -39,9 +41,13 @@ async function main() {
     return;
   }
   // A section whose C functions this build lacks stays hidden rather than half-working.
+  // Sections with weights fetch them in the background and report in place: a missing
+  // or corrupt file shows its message in that section only.
   const sections = [['transform', setupTransform, ['transform']],
+    ['map1d', setupMap1d, ['modelLoad', 'map1d']],
+    ['vae', setupVae, ['modelLoad', 'vae']],
     ['forward', setupForward, ['forward', 'schedules']],
-    ['reverse', setupReverse, ['reverse', 'samplers']]];
+    ['reverse', setupReverse, ['sampleModel', 'scoreField', 'samplers']]];
   for (const [id, setup, ops] of sections) {
     if (!ops.every((op) => info.ops.includes(op))) continue;
     try {

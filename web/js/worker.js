@@ -6,7 +6,11 @@
 // { type: 'ready', info } or { type: 'failed', error }.
 import createThinkdiff from '../thinkdiff.js';
 import { Thinkdiff } from './api.js';
-import { OPS } from './ops.js';
+import { OPS as BASE_OPS } from './ops.js';
+import { MODEL_OPS } from './ops_models.js';
+
+// Each group of sections brings its own ops module; their names must not collide.
+const OPS = { ...BASE_OPS, ...MODEL_OPS };
 
 let td = null;
 
