@@ -17,8 +17,9 @@
 //     so W is streamed once and never packed (packing would cost as much as
 //     the product at M <= 64); lane sums four at a time; the activation is a
 //     second pass over the (small) output.
-// Backward with M <= STREAM_MAX_M is memory-bound on W and dW: one pass down
-// their rows (stream_backward). A shallow product (dW with a batch under
+// Backward with few rows is memory-bound on W and dW: one pass down their
+// rows (stream_dW, stream_dx for M <= 4; at M = 16 the register-tiled
+// product measured faster). A shallow product (dW with a batch under
 // SHALLOW rows) is swept row block by row block so C streams in order.
 // Heap scratch (packed panels) is bounded by KC x NC floats; if it cannot be
 // had, the call falls back to the reference kernel, which needs none.
@@ -40,7 +41,8 @@
 #define TD_UNROLL
 #endif
 
-enum { DOT_MAX_M = 64, DOT_MAX_N = 4, SHALLOW = 32, STREAM_MAX_M = 4 };
+enum { DOT_MAX_M = 64, DOT_MAX_N = 4, SHALLOW = 32, STREAM_MAX_M = 4,
+       STREAM_DW_MAX_M = 4 };
 
 // ---- activations on vectors ------------------------------------------------
 // exp by Cody-Waite range reduction and the Cephes degree-5 polynomial (about
@@ -379,31 +381,37 @@ static void dot_forward(const float *x, const float *W, const float *b, float *o
 }
 
 // ---- backward for a handful of rows ----------------------------------------
-// dx (M, K) = dz W and dW (N, K) += dz^T x for M <= STREAM_MAX_M: both are
-// memory-bound on W and dW, so walk their rows once, in memory order, with the
-// M rows of x and dx hot in L1.
-static void stream_backward(const float *x, const float *W, const float *dz, float *dx,
-                            float *dW, size_t M, size_t K, size_t N) {
-    if (dx) memset(dx, 0, M * K * sizeof *dx);
+// With few rows the weight gradient is bound by reading and writing dW, and
+// (for M <= STREAM_MAX_M) dx = dz W by reading W: walk their rows once, in
+// memory order, with the M rows of x and dx hot in cache.
+
+// dW (N, K) += dz^T x for M <= STREAM_DW_MAX_M rows.
+static void stream_dW(const float *x, const float *dz, float *dW, size_t M, size_t K, size_t N) {
     for (size_t n = 0; n < N; n++) {
-        const float *w = W + n * K;
-        float *dw = dW + n * K, d[STREAM_MAX_M];
+        float *dw = dW + n * K, d[STREAM_DW_MAX_M];
         for (size_t i = 0; i < M; i++) d[i] = dz[i * N + n];
         size_t k = 0;
         for (; k + VL <= K; k += VL) {
-            vf wv = vf_load(w + k), acc = vf_load(dw + k);
-            for (size_t i = 0; i < M; i++) {
-                vf di = vf_set1(d[i]);
-                if (dx) vf_store(dx + i * K + k, vf_fmadd(di, wv, vf_load(dx + i * K + k)));
-                acc = vf_fmadd(di, vf_load(x + i * K + k), acc);
-            }
+            vf acc = vf_load(dw + k);
+            for (size_t i = 0; i < M; i++) acc = vf_fmadd(vf_set1(d[i]), vf_load(x + i * K + k), acc);
             vf_store(dw + k, acc);
         }
-        for (; k < K; k++) {
-            for (size_t i = 0; i < M; i++) {
-                if (dx) dx[i * K + k] += d[i] * w[k];
-                dw[k] += d[i] * x[i * K + k];
-            }
+        for (; k < K; k++)
+            for (size_t i = 0; i < M; i++) dw[k] += d[i] * x[i * K + k];
+    }
+}
+
+// dx (M, K) = dz W for M <= STREAM_MAX_M rows.
+static void stream_dx(const float *W, const float *dz, float *dx, size_t M, size_t K, size_t N) {
+    memset(dx, 0, M * K * sizeof *dx);
+    for (size_t n = 0; n < N; n++) {
+        const float *w = W + n * K;
+        for (size_t i = 0; i < M; i++) {
+            vf d = vf_set1(dz[i * N + n]);
+            float *dxi = dx + i * K;
+            size_t k = 0;
+            for (; k + VL <= K; k += VL) vf_store(dxi + k, vf_fmadd(d, vf_load(w + k), vf_load(dxi + k)));
+            for (; k < K; k++) dxi[k] += dz[i * N + n] * w[k];
         }
     }
 }
@@ -440,7 +448,8 @@ static void dense_backward(const float *x, const float *W, const float *z, float
         return;
     }
     float *scratch = NULL;
-    if (M > STREAM_MAX_M && K > 0 && !(scratch = malloc(GEMM_SCRATCH * sizeof *scratch))) {
+    int needs_gemm = K > 0 && ((dx && M > STREAM_MAX_M) || M > STREAM_DW_MAX_M);
+    if (needs_gemm && !(scratch = malloc(GEMM_SCRATCH * sizeof *scratch))) {
         // Before touching dy, so the reference sees the original.
         td_dense_ref.backward(x, W, z, dy, dx, dW, db, M_, K_, N_, act);
         return;
@@ -459,13 +468,17 @@ static void dense_backward(const float *x, const float *W, const float *z, float
             db[n] += s;
         }
     }
-    if (M <= STREAM_MAX_M) {
-        stream_backward(x, W, dy, dx, dW, M, K, N);
-    } else if (K > 0) {
-        if (dx) {
+    if (K > 0 && dx) {
+        if (M <= STREAM_MAX_M) {
+            stream_dx(W, dy, dx, M, K, N);
+        } else {
             gemm_args g = {M, K, N, dy, N, 1, W, K, 1, dx, NULL, NULL, 0, TD_ACT_NONE};
             gemm(&g, scratch);
         }
+    }
+    if (K > 0 && M <= STREAM_DW_MAX_M) {
+        stream_dW(x, dy, dW, M, K, N);
+    } else if (K > 0) {
         gemm_args g = {N, K, M, dy, 1, N, x, K, 1, dW, NULL, NULL, 1, TD_ACT_NONE};
         gemm(&g, scratch);
     }
