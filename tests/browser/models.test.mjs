@@ -154,9 +154,10 @@ test('a corrupt or missing weights file shows a clear message in its section; th
     await waitState(page, 'reverse');
     await page.waitForFunction(() => document.getElementById('transform-readout').textContent !== ''
       && document.getElementById('forward-readout').textContent !== '');
-    const plots = await glCoverage(page, '#transform canvas.plot-gl, #forward canvas.plot-gl, #reverse canvas.plot-gl');
-    for (const p of plots.filter((q) => !['map1d', 'score'].includes(q.section)))
-      assert.ok(p.fraction > 0.005, `a ${p.section} plot is empty`);
+    const plots = await glCoverage(page, '#transform-figures canvas, #forward canvas.plot-gl, #reverse-figures canvas.plot-gl, '
+      + '#vae-samples figure:nth-child(2) canvas.plot-gl, #vae-latents figure:nth-child(2) canvas.plot-gl');
+    assert.ok(plots.length >= 11, `${plots.length} plots`);
+    for (const p of plots) assert.ok(p.fraction > 0.005, `a ${p.section} plot is empty`);
     assert.deepEqual(problems.errors, []);
     await page.locator('#vae').screenshot({ path: join(ARTIFACTS, 'section-vae-corrupt-weights.png') });
     // The detector is not stuck on: the same page with the real files shows no error.
@@ -212,6 +213,7 @@ test('measured: ready time, total transfer with every weight file, 4,096 particl
     // Every other shipped network too, so the transfer counts every weight file.
     const models = await page.$$eval('#reverse-controls [name=model] option', (os) => os.map((o) => o.value));
     for (const m of models.filter((v) => v !== 'exact' && v !== 'vp')) {
+      await page.evaluate(() => { document.getElementById('reverse').dataset.state = 'switching'; });
       await page.selectOption('#reverse-controls [name=model]', m);
       await page.waitForFunction(() => ['done', 'failed'].includes(document.getElementById('reverse').dataset.state)
         && document.getElementById('reverse-weights').dataset.state !== 'loading', null, { timeout: 60000 });

@@ -175,9 +175,10 @@ export async function setupReverse(client) {
     update();
   });
   // for tests and curious readers: the last runs of panels A and B
-  window.thinkdiffPage = Object.assign(window.thinkdiffPage || {}, {
-    get reverse() { return runs && runs[0]; },
-    get reverseB() { return runs && runs[1]; },
+  window.thinkdiffPage = window.thinkdiffPage || {};
+  Object.defineProperties(window.thinkdiffPage, {
+    reverse: { get: () => (runs && runs[0]) || null, configurable: true },
+    reverseB: { get: () => (runs && runs[1]) || null, configurable: true },
   });
   update();
   setupScoreField(client);

@@ -82,7 +82,10 @@ export function setupVae(client) {
       });
       const byMode = new Float32Array(r.n * 4);
       for (let i = 0; i < r.n; i++) byMode.set(modeColor(r.mode[i], 0.7), 4 * i);
-      latent.setView(-3.2, 3.2, -3.2, 3.2);
+      // The HVAE's z1 is not tied to N(0, I): frame what is there (99% of both point sets).
+      const a = [...res.mu, ...res.z].map(Math.abs).sort((u, v) => u - v);
+      const L = Math.max(3.2, 1.08 * a[Math.floor(0.99 * (a.length - 1))]);
+      latent.setView(-L, L, -L, L);
       latent.draw((p) => {
         p.points(res.z, grey, 2.5);
         p.points(res.mu, byMode, 3);
