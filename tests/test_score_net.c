@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "data/toy2d.h"
+#include "diffusion/loss.h"
 #include "diffusion/parameterization.h"
 #include "models/score_model.h"
 #include "models/train.h"
@@ -354,6 +355,37 @@ TEST(a_short_diffusion_run_on_the_ring_lowers_the_loss_and_is_reproducible) {
     CHECK(first[0] == first[1]);
 }
 
+TEST(the_trainers_table_for_a_ddpm_schedule_makes_the_same_batch_as_the_loss_module) {
+    td_sde kinds[2] = {td_sde_ddpm_linear(1000, 1e-4, 0.02), td_sde_ddpm_cosine(1000)};
+    for (int k = 0; k < 2; k++) {
+        td_score_net_config c = td_score_net_defaults();
+        c.width = 8;
+        c.depth = 1;
+        td_rng rng;
+        td_rng_seed(&rng, 4, 0);
+        td_score_model m;
+        CHECK_EQ(td_score_model_init(&m, &c, &kinds[k], &rng), TD_OK);
+        td_score_trainer tr;
+        td_toy_kind ring = TD_TOY_RING8;
+        CHECK_EQ(td_score_trainer_init(&tr, &m, 64, td_toy_sampler, &ring, 99), TD_OK);
+        CHECK(tr.alpha_tab != NULL);
+        double loss;
+        CHECK_EQ(td_score_trainer_step(&tr, &m.params, &loss), TD_OK);
+        // The same draws through td_loss_make_batch (the trainer's stream is (seed, 7)).
+        enum { B = 64 };
+        float x0[B * 2], t[B], xt[B * 2], target[B * 2], weight[B];
+        td_rng_seed(&rng, 99, 7);
+        td_toy_sample(TD_TOY_RING8, &rng, x0, B);
+        CHECK_EQ(td_loss_make_batch(&m.sde, TD_PRED_EPS, &rng, x0, B, 2, t, NULL, xt, target, weight), TD_OK);
+        CHECK(memcmp(t, tr.t, sizeof t) == 0);
+        CHECK(memcmp(xt, tr.xt, sizeof xt) == 0);
+        CHECK(memcmp(target, tr.target, sizeof target) == 0);
+        CHECK(memcmp(weight, tr.weight, sizeof weight) == 0);
+        td_score_trainer_free(&tr);
+        td_score_model_free(&m);
+    }
+}
+
 int main(void) {
     RUN(gradients_reach_the_mlp_class_table_and_condition_projection_and_match_finite_differences);
     RUN(input_scaling_changes_nothing_on_vp_and_divides_by_the_marginal_scale_on_ve);
@@ -363,5 +395,6 @@ int main(void) {
     RUN(the_loop_warms_up_decays_the_rate_reports_progress_and_ends_on_the_ema_weights);
     RUN(a_nan_loss_stops_training_as_diverged_and_a_callback_can_stop_early);
     RUN(a_short_diffusion_run_on_the_ring_lowers_the_loss_and_is_reproducible);
+    RUN(the_trainers_table_for_a_ddpm_schedule_makes_the_same_batch_as_the_loss_module);
     return check_summary("test_score_net");
 }

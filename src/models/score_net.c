@@ -169,10 +169,13 @@ static td_status build_input(const td_score_net *net, const td_params *p, td_sco
         parts_buf[n] = w->cproj;
         widths[n++] = c->cond_proj_dim;
     }
+    // On VP and DDPM alpha^2 + sigma^2 = 1, so c_in is 1 and is skipped (a DDPM schedule's
+    // alpha costs O(N) per call); otherwise it is computed once per distinct t.
+    int scaled = c->scale_input && net->sde.kind != TD_SDE_VP && net->sde.kind != TD_SDE_DDPM;
+    float scale = 1.0f;
     for (size_t i = 0; i < rows; i++) {
         float *row = w->in + i * Din;
-        float scale = 1.0f;
-        if (c->scale_input) {
+        if (scaled && (i == 0 || t[i] != t[i - 1])) {
             double a = td_sde_alpha(&net->sde, (double)t[i]), s = td_sde_sigma(&net->sde, (double)t[i]);
             scale = (float)(1.0 / sqrt(a * a + s * s));
         }

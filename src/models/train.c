@@ -127,6 +127,21 @@ td_status td_score_trainer_init(td_score_trainer *tr, td_score_model *model, int
         td_score_trainer_free(tr);
         return td_fail(TD_ERR_NOMEM, "cannot allocate the training batch (%d rows)", batch);
     }
+    if (model->sde.kind == TD_SDE_DDPM) {
+        // alpha and sigma at each step's float time i / N, as td_loss_make_batch takes them.
+        size_t n = (size_t)model->sde.num_steps + 1;
+        tr->alpha_tab = malloc(n * sizeof(double));
+        tr->sigma_tab = malloc(n * sizeof(double));
+        if (!tr->alpha_tab || !tr->sigma_tab) {
+            td_score_trainer_free(tr);
+            return td_fail(TD_ERR_NOMEM, "cannot allocate the schedule table");
+        }
+        for (size_t i = 0; i < n; i++) {
+            float t = (float)((double)i / (double)model->sde.num_steps);
+            tr->alpha_tab[i] = td_sde_alpha(&model->sde, (double)t);
+            tr->sigma_tab[i] = td_sde_sigma(&model->sde, (double)t);
+        }
+    }
     tr->model = model;
     tr->data = data;
     tr->data_ctx = data_ctx;
@@ -143,7 +158,30 @@ void td_score_trainer_free(td_score_trainer *tr) {
     free(tr->pred);
     free(tr->t);
     free(tr->weight);
+    free(tr->alpha_tab);
+    free(tr->sigma_tab);
     memset(tr, 0, sizeof *tr);
+}
+
+// td_loss_make_batch for a DDPM schedule, draw for draw and bit for bit, with alpha and
+// sigma read from the trainer's table: on a discrete schedule td_sde_alpha sums over the
+// steps below t, which made every batch cost O(batch * N) transcendental calls.
+static void make_discrete_batch(td_score_trainer *tr, int B, int D) {
+    const td_sde *sde = &tr->model->sde;
+    td_prediction param = tr->model->net.cfg.pred;
+    size_t cols = (size_t)D;
+    for (size_t r = 0; r < (size_t)B; r++) {
+        tr->t[r] = (float)td_loss_draw_t(sde, &tr->rng);
+        long i = lround((double)tr->t[r] * sde->num_steps);  // t = i / N exactly, up to float rounding
+        double alpha = tr->alpha_tab[i], sigma = tr->sigma_tab[i];
+        tr->weight[r] = (float)td_loss_weight(param, alpha, sigma);
+        for (size_t d = 0; d < cols; d++) {
+            size_t k = r * cols + d;
+            double e = td_rng_normal(&tr->rng), x = tr->x0[k];
+            tr->xt[k] = (float)(alpha * x + sigma * e);
+            tr->target[k] = (float)td_loss_target(param, x, e, alpha, sigma);
+        }
+    }
 }
 
 // x0 (B, D) -> (t, x_t, target, weight) -> net -> weighted MSE -> p->grad
@@ -153,8 +191,9 @@ td_status td_score_trainer_step(void *ctx, td_params *p, double *loss) {
     int B = tr->batch, D = net->cfg.data_dim;
     td_status st = tr->data(tr->data_ctx, &tr->rng, tr->x0, B);
     if (st != TD_OK) return st;
-    st = td_loss_make_batch(&tr->model->sde, net->cfg.pred, &tr->rng, tr->x0, B, D, tr->t, NULL, tr->xt,
-                            tr->target, tr->weight);
+    if (tr->alpha_tab) make_discrete_batch(tr, B, D);
+    else st = td_loss_make_batch(&tr->model->sde, net->cfg.pred, &tr->rng, tr->x0, B, D, tr->t, NULL, tr->xt,
+                                 tr->target, tr->weight);
     if (st != TD_OK) return st;
     td_params_zero_grad(p);
     st = td_score_net_forward_train(net, p, &tr->work, tr->xt, tr->t, NULL, NULL, tr->pred, B);

@@ -77,6 +77,7 @@ typedef struct {
     int batch;
     td_score_net_work work;
     float *x0, *t, *xt, *target, *weight, *pred;   // (batch, D) or (batch)
+    double *alpha_tab, *sigma_tab;                 // DDPM only: (N + 1) at t = i / N
 } td_score_trainer;
 
 td_status td_score_trainer_init(td_score_trainer *tr, td_score_model *model, int batch,
