@@ -210,6 +210,25 @@ test('measured: ready time, total transfer with every weight file, 4,096 particl
     await waitState(page, 'map1d');
     const timing = await page.evaluate(() => [window.thinkdiffPage.reverse, window.thinkdiffPage.reverseB]
       .map((r) => ({ sampler: r.sampler, n: r.n, steps: r.steps, nfe: r.nfe, ms: r.sampleMs })));
+    // The main thread during a run: the worker samples, the page keeps drawing frames.
+    const frames = await page.evaluate(() => new Promise((resolve) => {
+      const gaps = [];
+      let last = performance.now(), sampling = true;
+      const tick = (now) => { gaps.push(now - last); last = now; if (sampling) requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);
+      const section = document.getElementById('reverse');
+      document.querySelector('#reverse-controls [name=run]').click();
+      const poll = setInterval(() => {
+        if (section.dataset.state !== 'running') {
+          sampling = false;
+          clearInterval(poll);
+          gaps.sort((a, b) => a - b);
+          resolve({ frames: gaps.length, median: gaps[gaps.length >> 1], worst: gaps[gaps.length - 1] });
+        }
+      }, 20);
+    }));
+    console.log(`main thread while the worker sampled: ${frames.frames} frames, median gap ${frames.median.toFixed(1)} ms, ` +
+      `longest ${frames.worst.toFixed(1)} ms`);
     // Every other shipped network too, so the transfer counts every weight file.
     const models = await page.$$eval('#reverse-controls [name=model] option', (os) => os.map((o) => o.value));
     for (const m of models.filter((v) => v !== 'exact' && v !== 'vp')) {

@@ -49,9 +49,10 @@ test('every visible section draws non-empty WebGL plots', async () => {
     const { page } = await openPage(context, env.base);
     await page.waitForFunction(() => document.getElementById('transform-readout').textContent !== ''
       && document.getElementById('forward-readout').textContent !== ''
-      && document.getElementById('reverse').dataset.state === 'done', null, { timeout: 30000 });
+      && ['reverse', 'score', 'map1d', 'vae'].every((id) => document.getElementById(id).dataset.state === 'done'),
+    null, { timeout: 60000 });
     const plots = await glCoverage(page, 'section:not([hidden]) canvas.plot-gl');
-    assert.ok(plots.length >= 9, `only ${plots.length} plots`);
+    assert.ok(plots.length >= 18, `only ${plots.length} plots`);
     for (const p of plots) {
       assert.ok(p.w > 100 && p.h > 80, `a ${p.section} plot is ${p.w}x${p.h}`);
       assert.ok(p.fraction > 0.01, `a ${p.section} plot is empty (${(100 * p.fraction).toFixed(2)}% drawn)`);
@@ -117,7 +118,8 @@ test('reverse diffusion with the exact score lands the particles on the 8 modes'
   try {
     const { page, problems } = await openPage(context,
       `${env.base}?reverse.model=exact&reverse.sampler=ode-heun&reverse.kind=vp&reverse.steps=60&reverse.n=4096&reverse.seed=3&reverse.trails=1`);
-    await page.waitForFunction(() => document.getElementById('reverse').dataset.state === 'done', null, { timeout: 30000 });
+    await page.waitForFunction(() => ['reverse', 'score'].every((id) => document.getElementById(id).dataset.state === 'done'),
+      null, { timeout: 60000 });
     const result = await page.evaluate(() => {
       const run = window.thinkdiffPage.reverse;
       const hits = new Array(8).fill(0);

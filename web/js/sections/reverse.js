@@ -76,7 +76,7 @@ export async function setupReverse(client) {
       if (base.model !== 'exact') {
         const { info } = await loadModel(client, base.model, weights);
         weights.clear(base.model);
-        weights.done(`Weights: ${WEIGHTS[base.model].file}, ${info.params.toLocaleString()} numbers, trained ${info.meta.steps ? `${Number(info.meta.steps).toLocaleString()} steps ` : ''}on ${info.meta.data || 'ring8'} (${info.meta.sde} SDE).`);
+        weights.done(`Weights: ${WEIGHTS[base.model].file}, ${info.params.toLocaleString()} numbers, trained ${info.meta.train_steps ? `${Number(info.meta.train_steps).toLocaleString()} steps ` : ''}on ${info.meta.data || 'ring8'} (${info.meta.sde} SDE).`);
       } else {
         weights.done('The exact score of the noised ring: no weights needed.');
       }
@@ -203,7 +203,7 @@ function setupScoreField(client) {
   const exactPlot = new Plot(figures, { xlabel: 'x₁', ylabel: 'x₂', aspect: 1, equal: true,
     caption: 'The exact score ∇ log <var>p<sub>t</sub></var> of the noised ring, over log <var>p<sub>t</sub></var>.' });
   const errorPlot = new Plot(figures, { xlabel: 'x₁', ylabel: 'x₂', aspect: 1, equal: true,
-    caption: 'Relative error |learned − exact| / |exact| (dark 0, bright ≥ 100%).' });
+    caption: 'Relative error |learned − exact| / |exact| (dark 0, bright ≥ 100%); the bright bands between modes are where the exact score is small and turns round.' });
 
   form.model.value = choiceParam('score', 'model', 'vp', LEARNED);
   form.t.value = numParam('score', 't', 0.1, 0.005, 1);
