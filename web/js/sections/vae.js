@@ -69,8 +69,11 @@ export function setupVae(client) {
     const grey = themeColor('--muted', 0.25);
     for (const m of MODELS) {
       const res = r.models[m.name], { samples, latent } = plots[m.name];
-      if (!res) {
-        for (const p of [samples, latent]) p.draw(() => {});
+      if (!res) {   // its weights failed to load: an empty frame that says so
+        for (const p of [samples, latent]) {
+          p.setView(-3, 3, -3, 3);
+          p.draw(() => {}, [{ label: `${m.label}: weights not loaded`, color: themeColor('--error') }]);
+        }
         continue;
       }
       const colors = new Float32Array(r.n * 4);
