@@ -196,6 +196,11 @@ test('the new controls round-trip through the URL', async () => {
     assert.equal(await bad.page.inputValue('#reverse-controls [name=model]'), 'exact');
     assert.equal(await bad.page.inputValue('#vae-controls [name=n]'), '4000');
     await waitState(bad.page, 'vae');
+    // A weights override inside weights/ is followed, and a file of another family refused.
+    const other = await openPage(context, `${env.base}?weights.vae=map1d.safetensors`);
+    await waitState(other.page, 'vae', ['partial']);
+    assert.match(await other.page.textContent('#vae-weights'),
+      /VAE \(weights\/map1d\.safetensors\) could not be loaded: it holds a map1d model, not a vae model/);
   } finally {
     await context.close();
   }

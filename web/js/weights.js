@@ -8,14 +8,14 @@
 import { getParam } from './url.js';
 
 export const WEIGHTS = {
-  map1d: { file: 'map1d.safetensors', label: 'the learned 1-D map' },
-  vae: { file: 'vae.safetensors', label: 'the VAE' },
-  hvae: { file: 'hvae.safetensors', label: 'the hierarchical VAE' },
-  ddpm: { file: 'ring8-ddpm-linear.safetensors', label: 'DDPM (linear schedule)' },
-  'ddpm-cosine': { file: 'ring8-ddpm-cosine.safetensors', label: 'DDPM (cosine schedule)' },
-  vp: { file: 'ring8-vp.safetensors', label: 'the VP score model' },
-  subvp: { file: 'ring8-subvp.safetensors', label: 'the sub-VP score model' },
-  ve: { file: 'ring8-ve.safetensors', label: 'the VE score model' },
+  map1d: { file: 'map1d.safetensors', family: 'map1d', label: 'the learned 1-D map' },
+  vae: { file: 'vae.safetensors', family: 'vae', label: 'the VAE' },
+  hvae: { file: 'hvae.safetensors', family: 'hvae', label: 'the hierarchical VAE' },
+  ddpm: { file: 'ring8-ddpm-linear.safetensors', family: 'diffusion', label: 'DDPM (linear schedule)' },
+  'ddpm-cosine': { file: 'ring8-ddpm-cosine.safetensors', family: 'diffusion', label: 'DDPM (cosine schedule)' },
+  vp: { file: 'ring8-vp.safetensors', family: 'diffusion', label: 'the VP score model' },
+  subvp: { file: 'ring8-subvp.safetensors', family: 'diffusion', label: 'the sub-VP score model' },
+  ve: { file: 'ring8-ve.safetensors', family: 'diffusion', label: 'the VE score model' },
 };
 
 // The URL of a model's weights: weights/<file>, or the file named in ?weights.NAME=...
@@ -120,7 +120,10 @@ export function loadModel(client, name, status) {
     const promise = (async () => {
       try {
         const bytes = await fetchBytes(url, (got, total) => status && status.progress(spec.label, got, total));
-        return await client.call('modelLoad', { name, bytes }, [bytes]);
+        const result = await client.call('modelLoad', { name, bytes }, [bytes]);
+        if (result.info.family !== spec.family)
+          throw new Error(`it holds a ${result.info.family} model, not a ${spec.family} model`);
+        return result;
       } catch (e) {
         loaded.delete(name);   // a later attempt may succeed (the file may have been fixed)
         throw new Error(`The weights of ${spec.label} (weights/${file}) could not be loaded: ${e.message.replace(/\.$/, '')}.`);
