@@ -399,6 +399,126 @@ TEST(the_activation_passes_match_the_scalar_definitions) {
     }
 }
 
+// A stack 34 -> 400 -> 37 -> 41 -> 3 over 250 rows runs in blocks of 96, 96 and 58
+// rows (the widest layer sets the block), so blocks, a tail block in the dot
+// form and dW summed block by block are all exercised.
+enum { STACK_L = 4, STACK_M = 250 };
+static const int STACK_DIMS[STACK_L + 1] = {34, 400, 37, 41, 3};
+
+typedef struct {
+    float *x, *dy, *dx, *W[STACK_L], *b[STACK_L], *z[STACK_L], *y[STACK_L], *dW[STACK_L], *db[STACK_L];
+    td_dense_layer layers[STACK_L];
+} stack_case;
+
+static void stack_init(stack_case *s, test_rng *rng) {
+    size_t m = STACK_M;
+    s->x = fill(rng, m * (size_t)STACK_DIMS[0], 1.0);
+    s->dy = fill(rng, m * (size_t)STACK_DIMS[STACK_L], 1.0 / STACK_M);
+    s->dx = fill(rng, m * (size_t)STACK_DIMS[0], 0.0);
+    for (int l = 0; l < STACK_L; l++) {
+        size_t k = (size_t)STACK_DIMS[l], n = (size_t)STACK_DIMS[l + 1];
+        s->W[l] = fill(rng, n * k, 1.0 / sqrt((double)k));
+        s->b[l] = fill(rng, n, 0.5);
+        s->z[l] = fill(rng, m * n, 0.0);
+        s->y[l] = fill(rng, m * n, 0.0);
+        s->dW[l] = fill(rng, n * k, 0.1);
+        s->db[l] = fill(rng, n, 0.1);
+        s->layers[l] = (td_dense_layer){STACK_DIMS[l], STACK_DIMS[l + 1],
+                                        l == STACK_L - 1 ? TD_ACT_NONE : (td_act)(1 + l % 4),
+                                        s->W[l], s->b[l], s->z[l], s->y[l], s->dW[l], s->db[l]};
+    }
+}
+
+static stack_case stack_copy(const stack_case *s) {
+    stack_case c = *s;
+    size_t m = STACK_M;
+    c.dy = copy(s->dy, m * (size_t)STACK_DIMS[STACK_L]);
+    c.dx = copy(s->dx, m * (size_t)STACK_DIMS[0]);
+    for (int l = 0; l < STACK_L; l++) {
+        size_t k = (size_t)STACK_DIMS[l], n = (size_t)STACK_DIMS[l + 1];
+        c.z[l] = copy(s->z[l], m * n), c.y[l] = copy(s->y[l], m * n);
+        c.dW[l] = copy(s->dW[l], n * k), c.db[l] = copy(s->db[l], n);
+        c.layers[l].z = c.z[l], c.layers[l].y = c.y[l], c.layers[l].dW = c.dW[l], c.layers[l].db = c.db[l];
+    }
+    return c;
+}
+
+static void stack_free(stack_case *s, int owns_inputs) {
+    free(s->dy), free(s->dx);
+    if (owns_inputs) free(s->x);
+    for (int l = 0; l < STACK_L; l++) {
+        free(s->z[l]), free(s->y[l]), free(s->dW[l]), free(s->db[l]);
+        if (owns_inputs) free(s->W[l]), free(s->b[l]);
+    }
+}
+
+static double stack_error(const stack_case *a, const stack_case *b) {
+    size_t m = STACK_M;
+    double worst = fmax(max_err(a->dy, b->dy, m * (size_t)STACK_DIMS[STACK_L]),
+                        max_err(a->dx, b->dx, m * (size_t)STACK_DIMS[0]));
+    for (int l = 0; l < STACK_L; l++) {
+        size_t k = (size_t)STACK_DIMS[l], n = (size_t)STACK_DIMS[l + 1];
+        worst = fmax(worst, fmax(max_err(a->z[l], b->z[l], m * n), max_err(a->y[l], b->y[l], m * n)));
+        worst = fmax(worst, fmax(max_err(a->dW[l], b->dW[l], n * k), max_err(a->db[l], b->db[l], n)));
+    }
+    return worst;
+}
+
+TEST(a_stack_run_in_row_blocks_matches_the_layers_run_one_by_one) {
+    test_rng rng;
+    test_seed(&rng, 11, 4);
+    stack_case base;
+    stack_init(&base, &rng);
+    // Expected: the reference kernel, one layer at a time over all rows.
+    const td_dense_kernel *ref = td_dense_kernel_for(TD_PATH_REF);
+    stack_case want = stack_copy(&base);
+    const float *in = want.x;
+    for (int l = 0; l < STACK_L; l++) {
+        const td_dense_layer *d = &want.layers[l];
+        ref->forward(in, d->W, d->b, d->z, d->y, STACK_M, d->K, d->N, d->act);
+        in = d->y;
+    }
+    float *g = want.dy;
+    float *grads[STACK_L];
+    for (int l = STACK_L - 1; l >= 0; l--) {
+        const td_dense_layer *d = &want.layers[l];
+        grads[l] = l > 0 ? alloc_or_die((size_t)STACK_M * (size_t)d->K) : want.dx;
+        ref->backward(l > 0 ? want.y[l - 1] : want.x, d->W, d->z, g, grads[l], d->dW, d->db, STACK_M,
+                      d->K, d->N, d->act);
+        g = grads[l];
+    }
+    for (int l = 1; l < STACK_L; l++) free(grads[l]);
+    for (int p = 0; p < TD_PATH_COUNT; p++) {
+        const td_dense_kernel *kern = td_dense_kernel_for((td_dense_path)p);
+        if (!kern) continue;
+        stack_case got = stack_copy(&base);
+        CHECK_EQ(td_dense_stack_forward(kern, got.layers, STACK_L, got.x, STACK_M), TD_OK);
+        CHECK_EQ(td_dense_stack_backward(kern, got.layers, STACK_L, got.x, got.dy, got.dx, STACK_M), TD_OK);
+        double e = stack_error(&got, &want);
+        printf("    %-8s stack vs layer by layer: max error %.3g\n", kern->name, e);
+        CHECK(e <= TOL);
+        // The comparison sees one wrong gradient value.
+        got.dW[1][0] += 1e-3f;
+        CHECK(stack_error(&got, &want) > TOL);
+        stack_free(&got, 0);
+    }
+    stack_free(&want, 0);
+    stack_free(&base, 1);
+}
+
+TEST(a_stack_refuses_widths_that_do_not_chain_and_empty_batches) {
+    float W[6] = {0}, y[6];
+    td_dense_layer layers[2] = {{2, 3, TD_ACT_NONE, W, NULL, NULL, y, NULL, NULL},
+                                {2, 2, TD_ACT_NONE, W, NULL, NULL, y, NULL, NULL}};
+    const td_dense_kernel *kern = td_dense_kernel_for(td_dense_best_path());
+    float x[2] = {1.0f, 2.0f};
+    CHECK_EQ(td_dense_stack_forward(kern, layers, 2, x, 1), TD_ERR_ARG);
+    CHECK_CONTAINS(td_error_message(), "layer 1 reads 2 values but layer 0 writes 3");
+    CHECK_EQ(td_dense_stack_forward(kern, layers, 1, x, 0), TD_ERR_ARG);
+    CHECK_EQ(td_dense_stack_forward(kern, layers, 1, x, 1), TD_OK);
+    CHECK_EQ(td_dense_stack_backward(kern, layers, 1, x, y, NULL, 1), TD_ERR_ARG);   // no z kept
+}
+
 int main(void) {
     RUN(the_reference_matches_a_double_precision_computation_on_every_shape);
     RUN(every_path_matches_the_reference_on_shapes_covering_1_to_67);
@@ -407,5 +527,7 @@ int main(void) {
     RUN(the_comparison_detects_one_perturbed_output_and_a_nan);
     RUN(td_dense_forward_and_backward_run_the_best_path_bit_for_bit);
     RUN(the_activation_passes_match_the_scalar_definitions);
+    RUN(a_stack_run_in_row_blocks_matches_the_layers_run_one_by_one);
+    RUN(a_stack_refuses_widths_that_do_not_chain_and_empty_batches);
     return check_summary("test_dense");
 }

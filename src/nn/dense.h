@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "core/status.h"
+
 typedef enum {
     TD_ACT_NONE = 0,
     TD_ACT_RELU,
@@ -54,6 +56,34 @@ void td_dense_forward(const float *x, const float *W, const float *b, float *z, 
 //   db (N)    += sum_rows dz    accumulated; NULL when there is no bias
 void td_dense_backward(const float *x, const float *W, const float *z, float *dy,
                        float *dx, float *dW, float *db, int M, int K, int N, td_act act);
+
+// ---- a stack of layers, run row block by row block --------------------------
+// Layer l reads layer l-1's output (layer 0 reads x). Layer by layer over a
+// large batch, every activation makes a round trip through L3 between layers;
+// here a block of rows runs through ALL layers (forward) or back down all of
+// them (backward) while its activations stay in L2. Results match the
+// layer-by-layer calls up to summation order (dW sums blocks in turn).
+typedef struct {
+    int K, N;             // x (M, K) -> y (M, N); K equals the previous layer's N
+    td_act act;
+    const float *W, *b;   // W (N, K), b (N) or NULL
+    float *z;             // (M, N) pre-activation, kept for backward; NULL for inference
+    float *y;             // (M, N) output; the next layer's input
+    float *dW, *db;       // backward: dW (N, K) +=, db (N) += (NULL when b is NULL)
+} td_dense_layer;
+
+// x (M, layers[0].K) -> every layers[l].z (when not NULL) and layers[l].y.
+// kern: a path from td_dense_kernel_for (callers normally pass the best one).
+// TD_ERR_ARG for M <= 0, L <= 0 or widths that do not chain.
+td_status td_dense_stack_forward(const td_dense_kernel *kern, const td_dense_layer *layers, int L,
+                                 const float *x, int M);
+
+// Backward of a forward that kept every z: dy (M, layers[L-1].N) is dL/dy and
+// is overwritten (as td_dense_backward does); every dW, db accumulates; dx
+// (M, layers[0].K) = dL/dx unless NULL. Scratch of two blocks is allocated
+// (TD_ERR_NOMEM if it cannot be, before anything is written).
+td_status td_dense_stack_backward(const td_dense_kernel *kern, const td_dense_layer *layers, int L,
+                                  const float *x, float *dy, float *dx, int M);
 
 // Elementwise activation and its derivative (the reference definitions).
 float td_act_apply(td_act act, float z);

@@ -1,0 +1,93 @@
+// dense_stack.c - a stack of dense layers run row block by row block.
+//
+// Over a batch of 4096 rows a 128-wide activation is 2 MB: layer by layer, each
+// one is written to L3 and read back by the next layer (and again by the
+// backward). A block of ROWS rows is 128 KB, so it stays in L2 from one layer
+// to the next, and the weights of a small MLP stay there across blocks. Any
+// kernel path works: the blocks are ordinary forward/backward calls.
+#include <stdlib.h>
+
+#include "nn/dense.h"
+
+// Rows per block: about BLOCK_FLOATS floats of the widest activation (128 KB),
+// at least MIN_ROWS so the kernels still take their register-tiled form.
+enum { BLOCK_FLOATS = 32768, MIN_ROWS = 96 };
+
+static size_t block_rows(const td_dense_layer *layers, int L, int M) {
+    size_t widest = (size_t)layers[0].K;
+    for (int l = 0; l < L; l++)
+        if ((size_t)layers[l].N > widest) widest = (size_t)layers[l].N;
+    size_t rows = BLOCK_FLOATS / (widest ? widest : 1);
+    if (rows < MIN_ROWS) rows = MIN_ROWS;
+    return rows < (size_t)M ? rows : (size_t)M;
+}
+
+static td_status check_stack(const td_dense_layer *layers, int L, int M, const char *what) {
+    if (M <= 0 || L <= 0)
+        return td_fail(TD_ERR_ARG, "dense stack %s needs rows and layers, got M %d, %d layers", what, M, L);
+    for (int l = 0; l < L; l++) {
+        if (layers[l].K < 0 || layers[l].N <= 0 || !layers[l].W || !layers[l].y)
+            return td_fail(TD_ERR_ARG, "dense stack %s: layer %d has no weights or output, or bad sizes %d x %d",
+                           what, l, layers[l].K, layers[l].N);
+        if (l > 0 && layers[l].K != layers[l - 1].N)
+            return td_fail(TD_ERR_ARG, "dense stack %s: layer %d reads %d values but layer %d writes %d",
+                           what, l, layers[l].K, l - 1, layers[l - 1].N);
+    }
+    return TD_OK;
+}
+
+// x (M, K_0) -> z_l, y_l (M, N_l) for every layer, one block of rows at a time.
+td_status td_dense_stack_forward(const td_dense_kernel *kern, const td_dense_layer *layers, int L,
+                                 const float *x, int M) {
+    td_status s = check_stack(layers, L, M, "forward");
+    if (s != TD_OK) return s;
+    size_t rows = block_rows(layers, L, M);
+    for (size_t i0 = 0; i0 < (size_t)M; i0 += rows) {
+        size_t r = (size_t)M - i0 < rows ? (size_t)M - i0 : rows;
+        const float *in = x + i0 * (size_t)layers[0].K;
+        for (int l = 0; l < L; l++) {
+            const td_dense_layer *d = &layers[l];
+            size_t off = i0 * (size_t)d->N;
+            // block (r, K) -> (r, N)
+            kern->forward(in, d->W, d->b, d->z ? d->z + off : NULL, d->y + off, (int)r, d->K, d->N,
+                          d->act);
+            in = d->y + off;
+        }
+    }
+    return TD_OK;
+}
+
+// dy (M, N_{L-1}) -> dW, db of every layer, dx (M, K_0); per block, layer L-1
+// down to 0, the gradient passing through two block-sized buffers.
+td_status td_dense_stack_backward(const td_dense_kernel *kern, const td_dense_layer *layers, int L,
+                                  const float *x, float *dy, float *dx, int M) {
+    td_status s = check_stack(layers, L, M, "backward");
+    if (s != TD_OK) return s;
+    for (int l = 0; l < L; l++)
+        if (!layers[l].z || !layers[l].dW)
+            return td_fail(TD_ERR_ARG, "dense stack backward: layer %d kept no pre-activation or has no dW", l);
+    size_t rows = block_rows(layers, L, M), widest = 1;
+    for (int l = 1; l < L; l++)
+        if ((size_t)layers[l].K > widest) widest = (size_t)layers[l].K;
+    float *buf[2] = {NULL, NULL};
+    if (L > 1) {   // rows * widest fits: it is at most M times a layer width
+        buf[0] = malloc(2 * rows * widest * sizeof(float));
+        if (!buf[0]) return td_fail(TD_ERR_NOMEM, "out of memory for dense stack backward scratch");
+        buf[1] = buf[0] + rows * widest;
+    }
+    for (size_t i0 = 0; i0 < (size_t)M; i0 += rows) {
+        size_t r = (size_t)M - i0 < rows ? (size_t)M - i0 : rows;
+        float *g = dy + i0 * (size_t)layers[L - 1].N;   // dL/dy of layer l's block, then dz
+        for (int l = L - 1; l >= 0; l--) {
+            const td_dense_layer *d = &layers[l];
+            const float *in = l > 0 ? layers[l - 1].y + i0 * (size_t)d->K : x + i0 * (size_t)d->K;
+            float *gin = l > 0 ? buf[l % 2] : dx ? dx + i0 * (size_t)d->K : NULL;
+            // block: dz (r, N), dx (r, K) = dz W, dW (N, K) += dz^T in, db (N) += sum dz
+            kern->backward(in, d->W, d->z + i0 * (size_t)d->N, g, gin, d->dW, d->db, (int)r, d->K,
+                           d->N, d->act);
+            g = gin;
+        }
+    }
+    free(buf[0]);
+    return TD_OK;
+}
