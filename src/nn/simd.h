@@ -11,6 +11,11 @@
 //                 exactly as the reference writes it, NaN included)
 //   vf_round      round to the nearest integer, as a float
 //   vf_pow2i(n)   2^n for an integral float n in [-126, 127]
+//   vf_scale2(p, n)  p * 2^n for an integral float n in [-126, 127] (one
+//                 vscalefps on AVX-512)
+//   vf_recip(d)   1 / d to a few ulp for normal d: the hardware estimate and
+//                 one Newton step (a division takes several times longer);
+//                 an exact division on wasm, which has no estimate
 //   vf_step(z)    1.0f where z > 0, else 0.0f
 //   vf_reduce(v)  the sum of the lanes
 //   vf_reduce4    the four lane sums of a, b, c, d stored to out[0..3] (one
@@ -47,6 +52,11 @@ typedef __m512 vf;
 #define vf_round(x) _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define vf_pow2i(n) _mm512_castsi512_ps(_mm512_slli_epi32( \
     _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23))
+#define vf_scale2(p, n) _mm512_scalef_ps(p, n)
+static inline __m512 vf_recip(__m512 d) {
+    __m512 r = _mm512_rcp14_ps(d);   // 2^-14 relative error; Newton squares it
+    return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
+}
 #define vf_step(z) _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ), \
                                        _mm512_set1_ps(1.0f))
 #define vf_reduce(v) _mm512_reduce_add_ps(v)
@@ -83,6 +93,11 @@ typedef __m256 vf;
 #define vf_round(x) _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define vf_pow2i(n) _mm256_castsi256_ps(_mm256_slli_epi32( \
     _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23))
+#define vf_scale2(p, n) _mm256_mul_ps(p, vf_pow2i(n))
+static inline __m256 vf_recip(__m256 d) {
+    __m256 r = _mm256_rcp_ps(d);   // 1.5 * 2^-12 relative error; Newton squares it
+    return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r);
+}
 #define vf_step(z) _mm256_and_ps(_mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GT_OQ), \
                                  _mm256_set1_ps(1.0f))
 static inline float vf_reduce(vf v) {
@@ -122,6 +137,11 @@ typedef __m128 vf;
 #define vf_round(x) _mm_cvtepi32_ps(_mm_cvtps_epi32(x))
 #define vf_pow2i(n) _mm_castsi128_ps(_mm_slli_epi32( \
     _mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23))
+#define vf_scale2(p, n) _mm_mul_ps(p, vf_pow2i(n))
+static inline __m128 vf_recip(__m128 d) {
+    __m128 r = _mm_rcp_ps(d);   // 1.5 * 2^-12 relative error; Newton squares it
+    return _mm_add_ps(r, _mm_mul_ps(r, _mm_sub_ps(_mm_set1_ps(1.0f), _mm_mul_ps(d, r))));
+}
 #define vf_step(z) _mm_and_ps(_mm_cmpgt_ps(z, _mm_setzero_ps()), _mm_set1_ps(1.0f))
 static inline float vf_reduce(vf v) {
     __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
@@ -158,6 +178,8 @@ typedef v128_t vf;
 // No float-to-int conversion (slow in V8): n + 127 + 1.5 * 2^23 holds n + 127 in its
 // low mantissa bits, and the shift moves them into the exponent field.
 #define vf_pow2i(n) wasm_i32x4_shl(wasm_f32x4_add(n, wasm_f32x4_splat(12583039.0f)), 23)
+#define vf_scale2(p, n) wasm_f32x4_mul(p, vf_pow2i(n))
+#define vf_recip(d) wasm_f32x4_div(wasm_f32x4_splat(1.0f), d)
 #define vf_step(z) wasm_v128_and(wasm_f32x4_gt(z, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(1.0f))
 static inline float vf_reduce(vf v) {
     return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
