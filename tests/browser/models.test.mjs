@@ -234,7 +234,14 @@ test('measured: ready time, total transfer with every weight file, 4,096 particl
     }));
     console.log(`main thread while the worker sampled: ${frames.frames} frames, median gap ${frames.median.toFixed(1)} ms, ` +
       `longest ${frames.worst.toFixed(1)} ms`);
-    // Every other shipped network too, so the transfer counts every weight file.
+    // Every other shipped network too, so the transfer counts every weight file (short runs).
+    await page.evaluate(() => { document.getElementById('reverse').dataset.state = 'switching'; });
+    await page.selectOption('#reverse-controls [name=n]', '1000');
+    await waitState(page, 'reverse');
+    await page.evaluate(() => { document.getElementById('reverse').dataset.state = 'switching'; });
+    await page.fill('#reverse-controls [name=steps]', '20');
+    await page.dispatchEvent('#reverse-controls [name=steps]', 'change');
+    await waitState(page, 'reverse');
     const models = await page.$$eval('#reverse-controls [name=model] option', (os) => os.map((o) => o.value));
     for (const m of models.filter((v) => v !== 'exact' && v !== 'vp')) {
       await page.evaluate(() => { document.getElementById('reverse').dataset.state = 'switching'; });
