@@ -65,7 +65,7 @@ start=$(date +%s)
 hash="$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 dirty=false
 if [ "$hash" != unknown ] && ! git -C "$ROOT" diff --quiet HEAD -- src web 2>/dev/null; then dirty=true; fi
-emver="$(emcc --version | head -n1 | sed -E 's/.* ([0-9]+\.[0-9]+\.[0-9]+).*/\1/')"
+emver="$(emcc --version | sed -n 1p | sed -E 's/.* ([0-9]+\.[0-9]+\.[0-9]+).*/\1/')"
 cat > "$OUT/build-info.json" <<EOF
 {"git": "$hash", "dirty": $dirty, "built": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "emscripten": "$emver"}
 EOF

@@ -76,10 +76,13 @@ export async function setupReverse(client) {
       if (base.model !== 'exact') {
         const { info } = await loadModel(client, base.model, weights);
         weights.clear(base.model);
+        // Show the network's own SDE in the (disabled) picker; the exact score then compares on it.
+        if (KINDS.includes(info.meta.sde)) form.kind.value = base.kind = info.meta.sde;
         weights.done(`Weights: ${WEIGHTS[base.model].file}, ${info.params.toLocaleString()} numbers, trained ${info.meta.train_steps ? `${Number(info.meta.train_steps).toLocaleString()} steps ` : ''}on ${info.meta.data || 'ring8'} (${info.meta.sde} SDE).`);
       } else {
         weights.done('The exact score of the noised ring: no weights needed.');
       }
+      setParams('reverse', { kind: base.kind });
       metricsEls.forEach((el, i) => { el.textContent = `Sampling ${base.n.toLocaleString()} particles with ${samplers[i]}, ${base.steps} steps…`; });
       // The worker runs one job at a time: A, then B, from the same seed.
       runs = [];
