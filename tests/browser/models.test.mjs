@@ -102,8 +102,8 @@ test('the page samples the same points as the native CLI for the same model, sam
   const cli = nativeCli(), tmp = mkdtempSync(join(tmpdir(), 'td-cli-'));
   const context = await newContext();
   try {
-    const model = weightsFile('ring8-vp.safetensors'), n = 1000, steps = 50, seed = 11;
-    const cliSample = (sampler, s) => {
+    const n = 1000, steps = 50, seed = 11;
+    const cliSample = (sampler, s, model = weightsFile('ring8-vp.safetensors')) => {
       const out = join(tmp, `${sampler}-${s}.npy`);
       execFileSync(cli, ['sample', '--model', model, '--sampler', sampler, '--steps', String(steps), '--n', String(n),
         '--seed', String(s), '--out', out], { stdio: 'pipe' });
@@ -126,6 +126,14 @@ test('the page samples the same points as the native CLI for the same model, sam
     }
     // The comparison can fail: the CLI with another seed gives other samples.
     assert.ok(worstDiff(got.ddpm, cliSample('ddpm', seed + 1)) > 0.1, 'another seed matched');
+    // The same for the DDPM network (its own discrete schedule) with DDIM.
+    const ddpm = await openPage(context, `${env.base}?reverse.model=ddpm&reverse.sampler=ddim&reverse.samplerB=ddim` +
+      `&reverse.steps=${steps}&reverse.n=${n}&reverse.seed=${seed}`);
+    await waitState(ddpm.page, 'reverse');
+    const x = await ddpm.page.evaluate(() => Array.from(window.thinkdiffPage.reverse.x));
+    const worst = worstDiff(x, cliSample('ddim', seed, weightsFile('ring8-ddpm-linear.safetensors')));
+    console.log(`ddpm-linear network, ddim: page vs CLI max |difference| ${worst.toExponential(2)}`);
+    assert.ok(worst < 1e-3, `the DDPM network's samples differ from the CLI's by up to ${worst}`);
   } finally {
     await context.close();
     rmSync(tmp, { recursive: true, force: true });

@@ -50,6 +50,10 @@ const DIFFUSION = 'ring8-vp.safetensors';
 
 test('every family loads from bytes and describes itself with its metadata', () => {
   const expect = [[DIFFUSION, 'diffusion', (m) => assert.equal(m.sde, 'vp')],
+    ['ring8-subvp.safetensors', 'diffusion', (m) => assert.equal(m.sde, 'subvp')],
+    ['ring8-ve.safetensors', 'diffusion', (m) => assert.equal(m.sde, 've')],
+    ['ring8-ddpm-linear.safetensors', 'diffusion', (m) => assert.equal(m.sde, 'ddpm-linear')],
+    ['ring8-ddpm-cosine.safetensors', 'diffusion', (m) => assert.equal(m.sde, 'ddpm-cosine')],
     ['vae.safetensors', 'vae', (m) => assert.equal(m.z_dim, '2')],
     ['hvae.safetensors', 'hvae', (m) => assert.equal(m.z2_dim, '2')],
     ['map1d.safetensors', 'map1d', (m) => assert.ok(Number(m.units) > 0)]];
