@@ -117,12 +117,15 @@ static double net_flops(const net *n, int train) {
 }
 
 // A whole MLP (more than one layer) runs through td_dense_stack_*: row blocks
-// through all layers, activations kept in cache (fusion the BLAS calls lack).
+// through all layers, activations kept in cache (fusion the BLAS calls lack);
+// inference keeps no hidden outputs, so they never leave the cache.
 static void net_run_stack(net *n, const td_dense_kernel *k, int train) {
     td_dense_layer layers[MAX_LAYERS];
     for (int l = 0; l < n->layers; l++)
         layers[l] = (td_dense_layer){n->dims[l], n->dims[l + 1], n->acts[l], n->W[l], n->b[l],
-                                     train ? n->z[l] : NULL, n->act[l + 1], n->dW[l], n->db[l]};
+                                     train ? n->z[l] : NULL,
+                                     train || l == n->layers - 1 ? n->act[l + 1] : NULL, n->dW[l],
+                                     n->db[l]};
     int L = n->layers, ok = td_dense_stack_forward(k, layers, L, n->act[0], n->M) == TD_OK;
     if (ok && train) {
         memcpy(n->grad[L], n->dy_last, (size_t)n->M * (size_t)n->dims[L] * sizeof(float));

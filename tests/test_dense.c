@@ -500,6 +500,17 @@ TEST(a_stack_run_in_row_blocks_matches_the_layers_run_one_by_one) {
         // The comparison sees one wrong gradient value.
         got.dW[1][0] += 1e-3f;
         CHECK(stack_error(&got, &want) > TOL);
+        // Inference: no z, hidden outputs left to the stack's own block buffers.
+        size_t out = (size_t)STACK_M * (size_t)STACK_DIMS[STACK_L];
+        for (size_t i = 0; i < out; i++) got.y[STACK_L - 1][i] = 0.0f;
+        for (int l = 0; l < STACK_L; l++) {
+            got.layers[l].z = NULL;
+            if (l < STACK_L - 1) got.layers[l].y = NULL;
+        }
+        CHECK_EQ(td_dense_stack_forward(kern, got.layers, STACK_L, got.x, STACK_M), TD_OK);
+        CHECK(max_err(got.y[STACK_L - 1], want.y[STACK_L - 1], out) <= TOL);
+        CHECK_EQ(td_dense_stack_backward(kern, got.layers, STACK_L, got.x, got.dy, NULL, STACK_M),
+                 TD_ERR_ARG);   // nothing kept to go back through
         stack_free(&got, 0);
     }
     stack_free(&want, 0);
@@ -515,6 +526,9 @@ TEST(a_stack_refuses_widths_that_do_not_chain_and_empty_batches) {
     CHECK_EQ(td_dense_stack_forward(kern, layers, 2, x, 1), TD_ERR_ARG);
     CHECK_CONTAINS(td_error_message(), "layer 1 reads 2 values but layer 0 writes 3");
     CHECK_EQ(td_dense_stack_forward(kern, layers, 1, x, 0), TD_ERR_ARG);
+    layers[0].y = NULL;   // the last layer's output is required
+    CHECK_EQ(td_dense_stack_forward(kern, layers, 1, x, 1), TD_ERR_ARG);
+    layers[0].y = y;
     CHECK_EQ(td_dense_stack_forward(kern, layers, 1, x, 1), TD_OK);
     CHECK_EQ(td_dense_stack_backward(kern, layers, 1, x, y, NULL, 1), TD_ERR_ARG);   // no z kept
 }

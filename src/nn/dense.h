@@ -68,17 +68,18 @@ typedef struct {
     td_act act;
     const float *W, *b;   // W (N, K), b (N) or NULL
     float *z;             // (M, N) pre-activation, kept for backward; NULL for inference
-    float *y;             // (M, N) output; the next layer's input
+    float *y;             // (M, N) output; may be NULL for a hidden layer in inference
     float *dW, *db;       // backward: dW (N, K) +=, db (N) += (NULL when b is NULL)
 } td_dense_layer;
 
-// x (M, layers[0].K) -> every layers[l].z (when not NULL) and layers[l].y.
-// kern: a path from td_dense_kernel_for (callers normally pass the best one).
-// TD_ERR_ARG for M <= 0, L <= 0 or widths that do not chain.
+// x (M, layers[0].K) -> every layers[l].z and layers[l].y that is not NULL (a
+// hidden y left NULL stays in block-sized scratch: TD_ERR_NOMEM if that cannot
+// be had). kern: a path from td_dense_kernel_for (normally the best one).
+// TD_ERR_ARG for M <= 0, L <= 0, widths that do not chain or no final y.
 td_status td_dense_stack_forward(const td_dense_kernel *kern, const td_dense_layer *layers, int L,
                                  const float *x, int M);
 
-// Backward of a forward that kept every z: dy (M, layers[L-1].N) is dL/dy and
+// Backward of a forward that kept every z and y: dy (M, layers[L-1].N) is dL/dy and
 // is overwritten (as td_dense_backward does); every dW, db accumulates; dx
 // (M, layers[0].K) = dL/dx unless NULL. Scratch of two blocks is allocated
 // (TD_ERR_NOMEM if it cannot be, before anything is written).

@@ -26,7 +26,7 @@ static td_status check_stack(const td_dense_layer *layers, int L, int M, const c
     if (M <= 0 || L <= 0)
         return td_fail(TD_ERR_ARG, "dense stack %s needs rows and layers, got M %d, %d layers", what, M, L);
     for (int l = 0; l < L; l++) {
-        if (layers[l].K < 0 || layers[l].N <= 0 || !layers[l].W || !layers[l].y)
+        if (layers[l].K < 0 || layers[l].N <= 0 || !layers[l].W || (!layers[l].y && l == L - 1))
             return td_fail(TD_ERR_ARG, "dense stack %s: layer %d has no weights or output, or bad sizes %d x %d",
                            what, l, layers[l].K, layers[l].N);
         if (l > 0 && layers[l].K != layers[l - 1].N)
@@ -37,23 +37,34 @@ static td_status check_stack(const td_dense_layer *layers, int L, int M, const c
 }
 
 // x (M, K_0) -> z_l, y_l (M, N_l) for every layer, one block of rows at a time.
+// A hidden layer without y (inference) writes its block to one of two
+// block-sized buffers instead: its outputs never leave the cache.
 td_status td_dense_stack_forward(const td_dense_kernel *kern, const td_dense_layer *layers, int L,
                                  const float *x, int M) {
     td_status s = check_stack(layers, L, M, "forward");
     if (s != TD_OK) return s;
-    size_t rows = block_rows(layers, L, M);
+    size_t rows = block_rows(layers, L, M), widest = 0;
+    for (int l = 0; l < L - 1; l++)
+        if (!layers[l].y && (size_t)layers[l].N > widest) widest = (size_t)layers[l].N;
+    float *buf[2] = {NULL, NULL};
+    if (widest) {   // rows * widest fits: it is at most M times a layer width
+        buf[0] = malloc(2 * rows * widest * sizeof(float));
+        if (!buf[0]) return td_fail(TD_ERR_NOMEM, "out of memory for dense stack forward scratch");
+        buf[1] = buf[0] + rows * widest;
+    }
     for (size_t i0 = 0; i0 < (size_t)M; i0 += rows) {
         size_t r = (size_t)M - i0 < rows ? (size_t)M - i0 : rows;
         const float *in = x + i0 * (size_t)layers[0].K;
         for (int l = 0; l < L; l++) {
             const td_dense_layer *d = &layers[l];
             size_t off = i0 * (size_t)d->N;
+            float *out = d->y ? d->y + off : buf[l % 2];
             // block (r, K) -> (r, N)
-            kern->forward(in, d->W, d->b, d->z ? d->z + off : NULL, d->y + off, (int)r, d->K, d->N,
-                          d->act);
-            in = d->y + off;
+            kern->forward(in, d->W, d->b, d->z ? d->z + off : NULL, out, (int)r, d->K, d->N, d->act);
+            in = out;
         }
     }
+    free(buf[0]);
     return TD_OK;
 }
 
@@ -64,8 +75,8 @@ td_status td_dense_stack_backward(const td_dense_kernel *kern, const td_dense_la
     td_status s = check_stack(layers, L, M, "backward");
     if (s != TD_OK) return s;
     for (int l = 0; l < L; l++)
-        if (!layers[l].z || !layers[l].dW)
-            return td_fail(TD_ERR_ARG, "dense stack backward: layer %d kept no pre-activation or has no dW", l);
+        if (!layers[l].z || !layers[l].y || !layers[l].dW)
+            return td_fail(TD_ERR_ARG, "dense stack backward: layer %d kept no pre-activation or output, or has no dW", l);
     size_t rows = block_rows(layers, L, M), widest = 1;
     for (int l = 1; l < L; l++)
         if ((size_t)layers[l].K > widest) widest = (size_t)layers[l].K;
