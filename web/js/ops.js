@@ -100,41 +100,7 @@ function schedules(td, { points = 201 }) {
   return out;
 }
 
-// Section "reverse diffusion": run a sampler with the exact score, keep a few frames
-// of the trajectory for the animation, and measure the samples.
-function reverse(td, { sampler = 'ddim', kind = 'vp', grid = 'log-snr', steps = 100, n = 4000, seed = 1, frames = 90 }) {
-  checkInt('steps', steps, 1, 1000);
-  checkInt('particles', n, 10, 20000);
-  checkInt('frames', frames, 2, 1000);
-  const sde = td.sde(kind), ring = td.ring(), rng = td.rng(seed, 4);
-  try {
-    // Slices 0..steps of the trajectory: 0 is the prior, slice k follows update k.
-    const count = Math.min(frames, steps + 1);
-    const slices = [...new Set(Array.from({ length: count },
-      (_, i) => Math.round(i * steps / Math.max(count - 1, 1))))];
-    const tGrid = sde.timeGrid(steps, grid);
-    const times = new Float32Array(slices.map((k) => (k === steps ? 0 : tGrid[k])));
-    const t0 = performance.now();
-    const run = td.sampleExact(sde, ring, rng, n, { sampler, steps, grid, frames: slices });
-    const sampleMs = performance.now() - t0;
-    const t1 = performance.now();
-    const metrics = td.metricsRing(run.x, { seed });
-    const metricsMs = performance.now() - t1;
-    // A view per frame that holds 99% of the particles (VE starts at sigma = 10).
-    const extents = new Float32Array(slices.length);
-    const values = n * 2, r = new Float32Array(n);
-    for (let f = 0; f < slices.length; f++) {
-      for (let i = 0; i < n; i++) r[i] = Math.max(Math.abs(run.trajectory[f * values + 2 * i]), Math.abs(run.trajectory[f * values + 2 * i + 1]));
-      r.sort();
-      extents[f] = Math.max(2.8, 1.08 * r[Math.floor(0.99 * (n - 1))]);
-    }
-    return { sampler, kind, grid, steps, n, seed, nfe: run.nfe, frames: run.trajectory, times, extents,
-      x: run.x, metrics, sampleMs, metricsMs, priorStd: sde.info().priorStd };
-  } finally {
-    rng.free(); ring.free(); sde.free();
-  }
-}
-
 function samplers(td) { return { list: td.samplers() }; }
 
-export const OPS = { transform, forward, schedules, reverse, samplers };
+// Sampling itself (exact score or a network) is ops_models.js's sampleModel.
+export const OPS = { transform, forward, schedules, samplers };
