@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/cli_digit_models.h"
 #include "cli/cli_models.h"
+#include "cli/cli_sample.h"
 #include "io/file.h"
 #include "io/npy.h"
 #include "io/plot.h"
@@ -61,44 +62,54 @@ static td_status write_png(const char *path, const float *x, int n) {
     return st;
 }
 
+int cli_sample_parse(int argc, char **argv, cli_sample_args *a) {
+    const char *sampler = "ddpm", *seed_text = "0";
+    *a = (cli_sample_args){.steps = 100, .n = 10000};
+    cli_option opts[] = {
+        {"model", CLI_OPT_STRING, &a->model}, {"sampler", CLI_OPT_STRING, &sampler},
+        {"steps", CLI_OPT_INT, &a->steps},    {"n", CLI_OPT_INT, &a->n},
+        {"seed", CLI_OPT_STRING, &seed_text}, {"sde", CLI_OPT_STRING, &a->sde},
+        {"data", CLI_OPT_STRING, &a->data},   {"out", CLI_OPT_STRING, &a->out},
+        {"trajectory", CLI_OPT_STRING, &a->trajectory},
+    };
+    const cli_command *cmd = &cli_cmd_sample;
+    int n_pos, rc = cli_parse_args(cmd, argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), NULL, 0, 0, &n_pos);
+    if (rc) return rc;
+    if ((rc = cli_parse_seed(cmd, seed_text, &a->seed))) return rc;
+    if ((rc = cli_check_range(cmd, "steps", a->steps, 1, CLI_MAX_STEPS))) return rc;
+    if ((rc = cli_check_range(cmd, "n", a->n, 1, CLI_MAX_N))) return rc;
+    if ((rc = cli_parse_sampler(cmd, sampler, &a->sampler))) return rc;
+    if (!a->model) return cli_usage_error(cmd, "--model FILE|exact is required");
+    if (!a->out) return cli_usage_error(cmd, "--out FILE.npy|FILE.png is required");
+    a->png = ends_with(a->out, ".png");
+    if (!a->png && !ends_with(a->out, ".npy")) return cli_usage_error(cmd, "--out must end in .npy or .png, got '%s'", a->out);
+    if (a->trajectory && !ends_with(a->trajectory, ".npy"))
+        return cli_usage_error(cmd, "--trajectory must end in .npy, got '%s'", a->trajectory);
+    int exact = strcmp(a->model, "exact") == 0;
+    if (!exact && (a->sde || a->data)) return cli_usage_error(cmd, "--sde and --data apply to --model exact only");
+    if (a->data && strcmp(a->data, "ring8") != 0)
+        return cli_usage_error(cmd, "the exact score exists for ring8 only, got --data '%s'", a->data);
+    if (a->trajectory && (size_t)(a->steps + 1) * (size_t)a->n * 2 > CLI_MAX_TRAJECTORY_FLOATS)
+        return cli_usage_error(cmd, "a trajectory of %d steps x %d samples exceeds 200 million floats", a->steps, a->n);
+    return CLI_OK;
+}
+
 static int run_sample(int argc, char **argv) {
     if (cli_digits_is_digit_model(argc, argv)) return cli_digits_sample(argc, argv);  // digit models
-    const char *model = NULL, *sampler = "ddpm", *seed_text = "0", *sde = NULL, *data = NULL;
-    const char *out = NULL, *traj_path = NULL;
-    int steps = 100, n = 10000;
-    cli_option opts[] = {
-        {"model", CLI_OPT_STRING, &model}, {"sampler", CLI_OPT_STRING, &sampler},
-        {"steps", CLI_OPT_INT, &steps},    {"n", CLI_OPT_INT, &n},
-        {"seed", CLI_OPT_STRING, &seed_text}, {"sde", CLI_OPT_STRING, &sde},
-        {"data", CLI_OPT_STRING, &data},   {"out", CLI_OPT_STRING, &out},
-        {"trajectory", CLI_OPT_STRING, &traj_path},
-    };
-    int n_pos, rc = cli_parse_args(&cli_cmd_sample, argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), NULL, 0,
-                                   0, &n_pos);
+    cli_sample_args a;
+    int rc = cli_sample_parse(argc, argv, &a);
     if (rc) return rc;
-    uint64_t seed;
-    td_sampler_kind kind;
-    if ((rc = cli_parse_seed(&cli_cmd_sample, seed_text, &seed))) return rc;
-    if ((rc = cli_check_range(&cli_cmd_sample, "steps", steps, 1, CLI_MAX_STEPS))) return rc;
-    if ((rc = cli_check_range(&cli_cmd_sample, "n", n, 1, CLI_MAX_N))) return rc;
-    if ((rc = cli_parse_sampler(&cli_cmd_sample, sampler, &kind))) return rc;
-    if (!model) return cli_usage_error(&cli_cmd_sample, "--model FILE|exact is required");
-    if (!out) return cli_usage_error(&cli_cmd_sample, "--out FILE.npy|FILE.png is required");
-    int png = ends_with(out, ".png");
-    if (!png && !ends_with(out, ".npy")) return cli_usage_error(&cli_cmd_sample, "--out must end in .npy or .png, got '%s'", out);
-    if (traj_path && !ends_with(traj_path, ".npy"))
-        return cli_usage_error(&cli_cmd_sample, "--trajectory must end in .npy, got '%s'", traj_path);
-    int exact = strcmp(model, "exact") == 0;
-    if (!exact && (sde || data)) return cli_usage_error(&cli_cmd_sample, "--sde and --data apply to --model exact only");
-    if (data && strcmp(data, "ring8") != 0)
-        return cli_usage_error(&cli_cmd_sample, "the exact score exists for ring8 only, got --data '%s'", data);
-    size_t traj_floats = (size_t)(steps + 1) * (size_t)n * 2;
-    if (traj_path && traj_floats > (size_t)200000000)
-        return cli_usage_error(&cli_cmd_sample, "a trajectory of %d steps x %d samples exceeds 200 million floats", steps, n);
+    const char *out = a.out, *traj_path = a.trajectory;
+    int steps = a.steps, n = a.n, png = a.png;
 
     cli_model m;
-    if (cli_model_open(&m, model, sde) != TD_OK) return cli_fail("%s", td_error_message());
+    if (cli_model_open(&m, a.model, a.sde) != TD_OK) return cli_fail("%s", td_error_message());
     size_t dim = (size_t)m.dim, count = (size_t)n * dim;
+    // The parse checked the cap for 2-D samples; a model of more dims checks it again.
+    if (traj_path && (size_t)(steps + 1) * count > CLI_MAX_TRAJECTORY_FLOATS) {
+        cli_model_close(&m);
+        return cli_fail("a trajectory of %d steps x %d samples of %zu dims exceeds 200 million floats", steps, n, dim);
+    }
     float *x = malloc(count * sizeof(float));
     float *traj = traj_path ? malloc((size_t)(steps + 1) * count * sizeof(float)) : NULL;
     if (!x || (traj_path && !traj)) {
@@ -108,8 +119,8 @@ static int run_sample(int argc, char **argv) {
         return cli_fail("cannot allocate %d samples%s", n, traj_path ? " and their trajectory" : "");
     }
     td_rng rng;
-    td_rng_seed(&rng, seed, 1);
-    cli_gen_request req = {kind, steps, n, &rng, td_sampler_options_default()};
+    td_rng_seed(&rng, a.seed, 1);
+    cli_gen_request req = {a.sampler, steps, n, &rng, td_sampler_options_default()};
     td_status st = m.generate(&m, &req, x, traj, NULL);
     if (st == TD_OK && png && dim != 2) st = td_fail(TD_ERR_ARG, "a scatter plot needs 2-D samples, these have %zu dims", dim);
     if (st == TD_OK) {

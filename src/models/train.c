@@ -177,7 +177,7 @@ static void make_discrete_batch(td_score_trainer *tr, int B, int D) {
         tr->weight[r] = (float)td_loss_weight(param, alpha, sigma);
         for (size_t d = 0; d < cols; d++) {
             size_t k = r * cols + d;
-            double e = td_rng_normal(&tr->rng), x = tr->x0[k];
+            double e = (double)td_rng_normal(&tr->rng), x = (double)tr->x0[k];
             tr->xt[k] = (float)(alpha * x + sigma * e);
             tr->target[k] = (float)td_loss_target(param, x, e, alpha, sigma);
         }
