@@ -52,58 +52,103 @@ static double lr_at(const td_train_config *c, int k) {
     return lr_min + (lr - lr_min) * 0.5 * (1.0 + cos(3.14159265358979323846 * frac));
 }
 
-td_status td_train_run(td_params *p, const td_train_config *cfg, td_train_step_fn step, void *step_ctx,
-                       td_train_progress_fn progress, void *progress_ctx, td_train_progress *final) {
+td_status td_train_begin(td_train_session *s, td_params *p, const td_train_config *cfg, td_train_step_fn step,
+                         void *step_ctx) {
+    memset(s, 0, sizeof *s);
     td_status st = validate(cfg);
     if (st != TD_OK) return st;
     if (!p || !p->data || !step) return td_fail(TD_ERR_ARG, "training needs allocated parameters and a step");
     td_adamw_config ac = td_adamw_defaults();
     ac.lr = cfg->lr;
     ac.weight_decay = cfg->weight_decay;
-    td_adamw opt;
-    td_ema ema;
-    int use_ema = cfg->ema_decay > 0.0f;
-    if ((st = td_adamw_init(&opt, p, ac)) != TD_OK) return st;
-    if (use_ema && (st = td_ema_init(&ema, p, cfg->ema_decay)) != TD_OK) {
-        td_adamw_free(&opt);
+    if ((st = td_adamw_init(&s->opt, p, ac)) != TD_OK) return st;
+    s->use_ema = cfg->ema_decay > 0.0f;
+    if (s->use_ema && (st = td_ema_init(&s->ema, p, cfg->ema_decay)) != TD_OK) {
+        td_adamw_free(&s->opt);
+        memset(s, 0, sizeof *s);
         return st;
     }
+    s->cfg = *cfg;
+    s->p = p;
+    s->step = step;
+    s->step_ctx = step_ctx;
+    s->pr.steps = cfg->steps;
+    return TD_OK;
+}
 
-    td_train_progress pr;
-    memset(&pr, 0, sizeof pr);
-    pr.steps = cfg->steps;
-    double start = now_seconds(), smooth = 0.0, smooth_w = 0.0;
+td_status td_train_advance(td_train_session *s, int k, float *losses, int *done) {
+    if (done) *done = 0;
+    if (!s->p) return td_fail(TD_ERR_ARG, "the training session has not begun");
+    if (k < 1) return td_fail(TD_ERR_ARG, "a training slice needs at least one step, got %d", k);
+    const td_train_config *cfg = &s->cfg;
+    td_params *p = s->p;
+    td_train_progress *pr = &s->pr;
     const double keep = 0.995;  // ~200-step memory for the displayed loss
-    for (int k = 0; k < cfg->steps; k++) {
+    double start = now_seconds(), before = pr->elapsed;
+    td_status st = TD_OK;
+    int taken = 0;
+    for (; taken < k && pr->step < cfg->steps; taken++) {
+        int step = pr->step;
         double loss = 0.0;
-        if ((st = step(step_ctx, p, &loss)) != TD_OK) break;
+        if ((st = s->step(s->step_ctx, p, &loss)) != TD_OK) break;
         float norm = td_grad_clip(p, cfg->clip > 0.0f ? cfg->clip : 0.0f);
         if (!isfinite(loss) || !isfinite(norm)) {
-            st = td_fail(TD_ERR_ARG, "training diverged at step %d (loss %g, gradient norm %g)", k + 1, loss,
+            st = td_fail(TD_ERR_ARG, "training diverged at step %d (loss %g, gradient norm %g)", step + 1, loss,
                          (double)norm);
             break;
         }
-        opt.cfg.lr = (float)lr_at(cfg, k);
-        if ((st = td_adamw_step(&opt, p)) != TD_OK) break;
-        if (use_ema && (st = td_ema_update(&ema, p)) != TD_OK) break;
+        s->opt.cfg.lr = (float)lr_at(cfg, step);
+        if ((st = td_adamw_step(&s->opt, p)) != TD_OK) break;
+        if (s->use_ema && (st = td_ema_update(&s->ema, p)) != TD_OK) break;
 
-        smooth = keep * smooth + (1.0 - keep) * loss;
-        smooth_w = keep * smooth_w + (1.0 - keep);
-        pr.step = k + 1;
-        pr.loss = loss;
-        pr.loss_smooth = smooth / smooth_w;
-        pr.lr = (double)opt.cfg.lr;
-        pr.elapsed = now_seconds() - start;
-        pr.steps_per_s = pr.elapsed > 0.0 ? (double)pr.step / pr.elapsed : 0.0;
-        pr.eta = pr.steps_per_s > 0.0 ? (double)(cfg->steps - pr.step) / pr.steps_per_s : 0.0;
-        int last = pr.step == cfg->steps;
-        if (progress && (last || pr.step % cfg->progress_every == 0) && progress(progress_ctx, &pr)) break;
+        if (losses) losses[taken] = (float)loss;
+        s->smooth = keep * s->smooth + (1.0 - keep) * loss;
+        s->smooth_w = keep * s->smooth_w + (1.0 - keep);
+        pr->step = step + 1;
+        pr->loss = loss;
+        pr->loss_smooth = s->smooth / s->smooth_w;
+        pr->lr = (double)s->opt.cfg.lr;
     }
-    if (st == TD_OK && use_ema) st = td_ema_copy_to(&ema, p);
-    if (final) *final = pr;
-    if (use_ema) td_ema_free(&ema);
-    td_adamw_free(&opt);
+    pr->elapsed = before + (now_seconds() - start);
+    pr->steps_per_s = pr->elapsed > 0.0 ? (double)pr->step / pr->elapsed : 0.0;
+    pr->eta = pr->steps_per_s > 0.0 ? (double)(cfg->steps - pr->step) / pr->steps_per_s : 0.0;
+    if (done) *done = taken;
     return st;
+}
+
+td_status td_train_swap_average(td_train_session *s) {
+    if (!s->p) return td_fail(TD_ERR_ARG, "the training session has not begun");
+    return s->use_ema ? td_ema_swap(&s->ema, s->p) : TD_OK;
+}
+
+void td_train_end(td_train_session *s) {
+    if (s->use_ema) td_ema_free(&s->ema);
+    if (s->p) td_adamw_free(&s->opt);
+    memset(s, 0, sizeof *s);
+}
+
+td_status td_train_finish(td_train_session *s) {
+    td_status st = s->p && s->use_ema ? td_ema_copy_to(&s->ema, s->p) : TD_OK;
+    td_train_end(s);
+    return st;
+}
+
+td_status td_train_run(td_params *p, const td_train_config *cfg, td_train_step_fn step, void *step_ctx,
+                       td_train_progress_fn progress, void *progress_ctx, td_train_progress *final) {
+    td_train_session s;
+    td_status st = td_train_begin(&s, p, cfg, step, step_ctx);
+    if (st != TD_OK) return st;
+    while (s.pr.step < cfg->steps) {
+        if ((st = td_train_advance(&s, 1, NULL, NULL)) != TD_OK) break;
+        int last = s.pr.step == cfg->steps;
+        if (progress && (last || s.pr.step % cfg->progress_every == 0) && progress(progress_ctx, &s.pr)) break;
+    }
+    if (final) *final = s.pr;
+    if (st != TD_OK) {
+        td_train_end(&s);
+        return st;
+    }
+    return td_train_finish(&s);
 }
 
 // ---- the diffusion step ---------------------------------------------------------------

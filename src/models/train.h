@@ -17,6 +17,8 @@
 
 #include "core/status.h"
 #include "models/score_model.h"
+#include "nn/adamw.h"
+#include "nn/ema.h"
 #include "nn/params.h"
 #include "prob/rng.h"
 
@@ -56,8 +58,47 @@ typedef int (*td_train_progress_fn)(void *ctx, const td_train_progress *progress
 // Run cfg->steps steps on p (allocated and initialised). `progress` may be NULL; it is
 // also called once after the last step. `final` (may be NULL) receives the last
 // report. A non-finite loss or gradient stops training with TD_ERR_ARG ("diverged").
+// This is td_train_begin, td_train_advance one step at a time, td_train_finish.
 td_status td_train_run(td_params *p, const td_train_config *cfg, td_train_step_fn step, void *step_ctx,
                        td_train_progress_fn progress, void *progress_ctx, td_train_progress *final);
+
+// ---- the same loop a slice at a time (the page trains between UI messages) ------------
+
+// A training run in progress: the optimiser's moments, the EMA and the counters. The
+// schedule still spans cfg.steps, so a run paused and resumed in slices takes the very
+// same steps as td_train_run.
+typedef struct {
+    td_train_config cfg;
+    td_params *p;                  // borrowed: the live (trained) weights
+    td_train_step_fn step;
+    void *step_ctx;
+    td_adamw opt;
+    td_ema ema;
+    int use_ema;
+    td_train_progress pr;          // elapsed counts time spent inside td_train_advance only
+    double smooth, smooth_w;
+} td_train_session;
+
+// Validate cfg and allocate the optimiser and EMA state for p. On failure s is empty.
+td_status td_train_begin(td_train_session *s, td_params *p, const td_train_config *cfg, td_train_step_fn step,
+                         void *step_ctx);
+
+// Run up to k (>= 1) more steps, never past cfg.steps. losses (k, may be NULL) receives
+// each step's loss; *done (may be NULL) the steps taken (0 once the run is complete).
+// On failure (a diverged step) the steps before it count and the session stays usable
+// only for td_train_swap_average and td_train_end.
+td_status td_train_advance(td_train_session *s, int k, float *losses, int *done);
+
+// Exchange the live weights in p with the EMA's (O(1)); twice restores them. Between the
+// two calls p holds what td_train_finish would leave there, e.g. to export or sample the
+// current model; do not advance in between. No-op without an EMA.
+td_status td_train_swap_average(td_train_session *s);
+
+// Leave the EMA weights in p (when ema_decay > 0) and free the session's state.
+td_status td_train_finish(td_train_session *s);
+
+// Free the session's state, leaving p as it is (the live weights).
+void td_train_end(td_train_session *s);
 
 // ---- the diffusion objective ---------------------------------------------------------
 
