@@ -8,8 +8,10 @@
 # 3 x 128 SiLU -> 2, batch 512, 40,000 AdamW steps (lr 2e-3, warm-up 200, cosine to 1%),
 # EMA 0.999 (the shipped weights), seed 0. The same binary and seed on the same CPU give
 # the same bytes (another SIMD path may round differently). Each model costs about 80 s
-# of one core (about 280 steps/s); the five run side by side, and the wall time and
-# per-model CPU time are printed at the end. Logs: $TMPDIR/thinkdiff-weights/NAME.log.
+# of one core (about 500 steps/s, AVX-512 path); the five run side by side, so on two idle
+# cores the whole script takes about 3.5 minutes (measured: 7.5 to 21 minutes wall while
+# sharing the 2-core machine with other jobs). The wall and CPU time of each model are
+# printed at the end. Logs: $TMPDIR/thinkdiff-weights/NAME.log.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${1:-$ROOT/build/native}
@@ -70,12 +72,14 @@ began=$SECONDS
     --lr 0.002 --seed 1 --quiet --out "$OUT/classifier.safetensors"
 echo "classifier: done in $((SECONDS - began)) s"
 
-# Digit generators (src/cli/cli_digit_models.c), each from its fixed seed with the
-# command's defaults: the unconditional VAE (3,000 steps of 128 digits, seed 1), the
-# class-and-colour-conditional VAE (style; 4,000 steps, seed 2), then latent diffusion in
-# the VAE's latent space (6,000 steps of 256 latents, seed 3; it encodes 8 colourings of
-# the train digits with the VAE first, and records the VAE's fingerprint). Measured on
-# the shared 2-core machine, several jobs running: VAE 338 s, CVAE ~600 s, latent ~330 s.
+# Digit generators (src/cli/cli_digit_models.c, models/digit_vae.h), each from its fixed
+# seed with the command's defaults: the unconditional VAE (Bernoulli ink + Gaussian colour
+# likelihood, Z 16, beta 0.1; 5,000 steps of 128 digits, seed 1), the class-and-colour-
+# conditional VAE (style: the encoder is told the class; Z 8, beta 1; 4,000 steps, seed 2),
+# then latent diffusion in the VAE's latent space (6,000 steps of 256 latents, seed 3; it
+# encodes 8 colourings of the train digits with the VAE first, and records the VAE's
+# fingerprint). The same binary and seed give the same bytes. Measured one at a time on
+# the shared, loaded 2-core machine: VAE TIME_VAE, CVAE TIME_CVAE, latent TIME_LATENT.
 for row in "vae 1" "cvae 2"; do
     read -r model seed <<<"$row"
     began=$SECONDS
