@@ -7,6 +7,9 @@
 #   native    Release build with warnings as errors, ctest          build/native
 #   wasm      the same test programs built by Emscripten, run in Node build/wasm-tests
 #   sanitize  ASan + UBSan build (gcc), ctest                        build/sanitize
+#   valgrind  the CLI's smoke tests under memcheck (scripts/valgrind-cli.sh, build/native)
+#   fuzz      each libFuzzer target for TD_FUZZ_SECONDS (default 10) s (scripts/fuzz.sh,
+#             clang, build/fuzz); a long run: TD_FUZZ_JOBS=2 bash scripts/fuzz.sh 3600
 #   js        build-wasm.sh, then node --test on tests/**/*.test.mjs (skipped when none)
 # A stage that fails to build counts as one failed test; the later stages
 # still run, so one run shows everything. The last line is the total over all
@@ -20,7 +23,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-STAGES=${TD_TEST_STAGES:-native wasm sanitize js}
+STAGES=${TD_TEST_STAGES:-native wasm sanitize valgrind fuzz js}
 JOBS=2
 # Emscripten 3.1.6's optimiser (and build-wasm.sh) need Debian's node modules (acorn).
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
@@ -125,6 +128,31 @@ if wants sanitize; then
     if [ -n "${TD_SANITIZE_EXCLUDE:-}" ]; then exclude=(-E "$TD_SANITIZE_EXCLUDE"); fi
     ctest_stage sanitize build/sanitize "${exclude[@]}" -- \
         -DCMAKE_BUILD_TYPE=Release -DTD_SANITIZE=ON -DTD_WERROR=OFF
+fi
+
+# Sum the "NAME: N passed, N failed" lines of a script's log into a stage's count.
+count_script_log() {
+    awk '/^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 } END { print p + 0, f + 0 }' "$1"
+}
+
+# ---- valgrind: memcheck on the CLI's smoke tests (needs the native build) ------
+if wants valgrind; then
+    stage_start valgrind "scripts/valgrind-cli.sh build/native"
+    rc=0
+    bash scripts/valgrind-cli.sh build/native 2>&1 | tee build/valgrind-cli.log || rc=$?
+    read -r passed failed < <(count_script_log build/valgrind-cli.log)
+    if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+    stage_end valgrind "$passed" "$failed"
+fi
+
+# ---- fuzz: a short run of every libFuzzer target (clang, ASan + UBSan) ----------
+if wants fuzz; then
+    stage_start fuzz "scripts/fuzz.sh ${TD_FUZZ_SECONDS:-10} (s per target)"
+    rc=0
+    bash scripts/fuzz.sh "${TD_FUZZ_SECONDS:-10}" 2>&1 | tee build/fuzz.log || rc=$?
+    read -r passed failed < <(count_script_log build/fuzz.log)
+    if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+    stage_end fuzz "$passed" "$failed"
 fi
 
 # ---- js: the wasm module in Node and the page in Chromium --------------------

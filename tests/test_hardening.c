@@ -6,6 +6,7 @@
 // (scripts/fuzz.sh replays that directory too) and add a TEST here.
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "io/image_read.h"
@@ -44,7 +45,23 @@ TEST(a_png_whose_data_chunk_claims_a_gigabyte_is_refused_without_allocating_it) 
     free(bytes);
 }
 
+// fuzz_image: a 16 x 16 PNG whose first IDAT chunk is empty. stb_image then adds 0 to
+// its still-NULL buffer pointer (undefined, harmless; third-party code left as it is,
+// see tests/fuzz/fuzz.cmake) and fails without setting a reason: the message must still
+// say something.
+TEST(a_png_with_an_empty_data_chunk_is_refused_with_a_reason) {
+    size_t len;
+    uint8_t *bytes = read_all(REGRESS "image/empty-idat-null-plus-zero.png", &len);
+    CHECK(bytes != NULL);
+    float ink[TD_IMAGE_OUT_SIDE * TD_IMAGE_OUT_SIDE];
+    CHECK_EQ(td_image_read_ink(bytes, len, ink), TD_ERR_FORMAT);
+    CHECK_CONTAINS(td_error_message(), "could not be decoded (");
+    CHECK(strstr(td_error_message(), "()") == NULL);
+    free(bytes);
+}
+
 int main(void) {
     RUN(a_png_whose_data_chunk_claims_a_gigabyte_is_refused_without_allocating_it);
+    RUN(a_png_with_an_empty_data_chunk_is_refused_with_a_reason);
     return check_summary("test_hardening");
 }

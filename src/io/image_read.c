@@ -83,9 +83,13 @@ td_status td_image_read_ink(const uint8_t *bytes, size_t len, float *ink) {
                        w, h, TD_IMAGE_MAX_SIDE, TD_IMAGE_MAX_PIXELS);
     int n = 0;
     unsigned char *rgba = stbi_load_from_memory(bytes, (int)len, &w, &h, &n, 4);
-    if (!rgba && strcmp(stbi_failure_reason(), "outofmem") == 0)   // stb_impl.c's allocation cap
-        return td_fail(TD_ERR_LIMIT, "the reference image claims more data than a %d x %d image can hold", w, h);
-    if (!rgba) return td_fail(TD_ERR_FORMAT, "the reference image could not be decoded (%s)", stbi_failure_reason());
+    if (!rgba) {
+        const char *why = stbi_failure_reason();   // NULL or "" on some of stb's paths
+        if (why && strcmp(why, "outofmem") == 0)     // stb_impl.c's allocation cap
+            return td_fail(TD_ERR_LIMIT, "the reference image claims more data than a %d x %d image can hold", w, h);
+        return td_fail(TD_ERR_FORMAT, "the reference image could not be decoded (%s)",
+                       why && *why ? why : "corrupt or truncated data");
+    }
     size_t count = (size_t)w * (size_t)h;
     float *val = malloc(count * sizeof(float));
     if (!val) {
