@@ -25,6 +25,7 @@ static const char *kind_name(td_handle_kind kind) {
     case TD_H_SDE: return "sde";
     case TD_H_MIXTURE: return "mixture";
     case TD_H_MODEL: return "model";
+    case TD_H_TRAINER: return "trainer";
     default: return "object";
     }
 }

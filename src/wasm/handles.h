@@ -16,6 +16,7 @@ typedef enum {
     TD_H_SDE,
     TD_H_MIXTURE,
     TD_H_MODEL,     // a trained model loaded from checkpoint bytes (api_models.c)
+    TD_H_TRAINER,   // a model being trained in the page (api_train.c)
     TD_H_KIND_COUNT
 } td_handle_kind;
 
