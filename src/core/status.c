@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static _Thread_local char last_message[512];
 
@@ -13,10 +14,14 @@ const char *td_error_message(void) { return last_message; }
 void td_clear_error(void) { last_message[0] = '\0'; }
 
 td_status td_fail(td_status status, const char *fmt, ...) {
+    // Format into a scratch buffer first: callers may wrap an inner failure,
+    // passing td_error_message() itself as an argument.
+    char message[sizeof last_message];
     va_list args;
     va_start(args, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, args);
+    vsnprintf(message, sizeof message, fmt, args);
     va_end(args);
+    memcpy(last_message, message, sizeof message);
     return status;
 }
 
