@@ -3,7 +3,7 @@
 // Network first, cache as the fallback: online readers always get the files of
 // one build together (the glue thinkdiff.js and thinkdiff.wasm must match), and
 // every successful response refreshes the cache for the next offline visit.
-const CACHE = 'thinkdiff-v2';
+const CACHE = 'thinkdiff-v3';
 const ASSETS = [
   './',
   'index.html',
@@ -15,6 +15,8 @@ const ASSETS = [
   'js/api.js',
   'js/ops.js',
   'js/ops_models.js',
+  'js/ops_train.js',
+  'js/api_train.js',
   'js/weights.js',
   'js/worker.js',
   'js/sections/transform.js',
@@ -22,6 +24,7 @@ const ASSETS = [
   'js/sections/reverse.js',
   'js/sections/map1d.js',
   'js/sections/vae.js',
+  'js/sections/train.js',
   'thinkdiff.js',
   'thinkdiff.wasm',
   'build-info.json',

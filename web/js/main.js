@@ -4,6 +4,7 @@ import { WorkerClient } from './client.js';
 import { setupForward } from './sections/forward.js';
 import { setupMap1d } from './sections/map1d.js';
 import { setupReverse } from './sections/reverse.js';
+import { setupTrain } from './sections/train.js';
 import { setupTransform } from './sections/transform.js';
 import { setupVae } from './sections/vae.js';
 
@@ -47,7 +48,8 @@ async function main() {
     ['map1d', setupMap1d, ['modelLoad', 'map1d']],
     ['vae', setupVae, ['modelLoad', 'vae']],
     ['forward', setupForward, ['forward', 'schedules']],
-    ['reverse', setupReverse, ['sampleModel', 'scoreField', 'samplers']]];
+    ['reverse', setupReverse, ['sampleModel', 'scoreField', 'samplers']],
+    ['train', setupTrain, ['trainCreate', 'trainRun', 'trainView']]];
   for (const [id, setup, ops] of sections) {
     if (!ops.every((op) => info.ops.includes(op))) continue;
     try {

@@ -103,10 +103,13 @@ function trainView(td, { n = 1000, sampler = 'ddpm', steps = 100, seed = 1, metr
   });
 }
 
-// n draws of the trainer's data (toys: to show what it learns from).
-function trainData(td, { n = 2000, seed = 2 }) {
+// n draws of a toy set (`data`), or of the current trainer's data: what it learns from.
+function trainData(td, { data = null, n = 2000, seed = 2 }) {
   checkInt('points', n, 1, 100000);
-  return using([td.rng(seed, 4)], (rng) => ({ x: current().data(rng, n) }));
+  if (!data) return using([td.rng(seed, 4)], (rng) => ({ x: current().data(rng, n) }));
+  // A toy set's own sampler, through a throw-away trainer (the current one is untouched).
+  return using([new Trainer(td, { data, width: 4, depth: 1, batch: 8, steps: 100 }), td.rng(seed, 4)],
+    (t, rng) => ({ x: t.data(rng, n) }));
 }
 
 // The current model as .safetensors bytes (moved to the page for the download).
