@@ -285,6 +285,8 @@ export async function setupTrain(client) {
       running = true;
       setState('running');
       await loop();
+      // Paused: show the model as it now is (what Download gives).
+      if (state === 'paused') { await refreshView(); drawLoss(); }
     } catch (e) {
       running = false;
       say(e.message, true);
@@ -381,7 +383,7 @@ export async function setupTrain(client) {
   // for tests and the speed benchmark
   window.thinkdiffPage = window.thinkdiffPage || {};
   Object.defineProperty(window.thinkdiffPage, 'train', { configurable: true, get: () => ({
-    state, steps: losses.length, losses: losses.slice(), timeline: timeline.slice(), drawing: drawing.slice(),
+    state, steps: losses.length, dataView: dataPlot.view.slice(), losses: losses.slice(), timeline: timeline.slice(), drawing: drawing.slice(),
     view: view && { x: Array.from(view.x), metrics: view.metrics, progress: view.progress, settings: view.settings },
   }) });
   setState('idle');
