@@ -8,13 +8,6 @@ if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
   message(FATAL_ERROR "TD_FUZZ needs clang (libFuzzer): CC=clang cmake -DTD_FUZZ=ON ...")
 endif()
 
-# stb_image computes `z->idata + 0` with idata still NULL when a PNG's first IDAT chunk
-# is empty (regressions/image/empty-idat-null-plus-zero.png): undefined in C, harmless on
-# every target we build for, and third-party code we do not patch. Only that one check
-# is off, only for stb's file.
-set_source_files_properties(${CMAKE_SOURCE_DIR}/src/io/stb_impl.c PROPERTIES
-  COMPILE_OPTIONS "-w;-fno-sanitize=pointer-overflow")
-
 # The CLI's option parsing without its main(), for fuzz_cli_sample.
 file(GLOB TD_FUZZ_CLI_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/cli/*.c)
 list(FILTER TD_FUZZ_CLI_SOURCES EXCLUDE REGEX "/main\\.c$")
