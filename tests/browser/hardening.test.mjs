@@ -2,7 +2,8 @@
 // Chromium: every request stays on the page's origin; the CSP meta tag forbids eval and
 // inline script (and the CSP detector is shown to fire); bad numbers typed into the
 // reverse-diffusion controls give a visible message while the section keeps the
-// samples and state it had.
+// samples and state it had; the page's worker answers requests over its caps with a
+// message and keeps working.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -101,6 +102,37 @@ test('bad steps and seeds in the reverse section show a message and keep the pre
       await waitState(page, 'reverse');
       await page.waitForFunction(() => !/must be a whole number/.test(document.getElementById('reverse-metrics').textContent));
     }
+    assert.deepEqual(problems, { console: [], errors: [], csp: [] });
+  } finally {
+    await context.close();
+  }
+});
+
+test('the worker refuses requests over its caps with a message and keeps working', async () => {
+  const context = await newContext();
+  try {
+    const { page, problems } = await openPage(context, env.base);
+    const out = await page.evaluate(async () => {
+      const { WorkerClient } = await import('./js/client.js');
+      const c = new WorkerClient(new URL('./js/worker.js', document.baseURI));
+      const tryCall = async (args) => {
+        try { await c.call('sampleModel', args); return 'ran'; } catch (e) { return e.message; }
+      };
+      const r = {
+        n: await tryCall({ n: 1e9, frames: 0, metrics: false }),
+        steps: await tryCall({ steps: 100000, frames: 0, metrics: false }),
+        zero: await tryCall({ steps: 0, frames: 0, metrics: false }),
+        sampler: await tryCall({ sampler: 'bogus', steps: 5, n: 8, frames: 0, metrics: false }),
+      };
+      r.after = (await c.call('sampleModel', { steps: 5, n: 64, frames: 0, metrics: false })).x.length;
+      c.worker.terminate();
+      return r;
+    });
+    assert.match(out.n, /particles must be an integer in \[1, 20000\], got 1000000000/);
+    assert.match(out.steps, /steps must be an integer in \[1, 1000\], got 100000/);
+    assert.match(out.zero, /steps must be an integer in \[1, 1000\], got 0/);
+    assert.match(out.sampler, /bogus/);
+    assert.equal(out.after, 128, 'the worker samples again after the refusals');
     assert.deepEqual(problems, { console: [], errors: [], csp: [] });
   } finally {
     await context.close();
