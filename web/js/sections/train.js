@@ -19,7 +19,7 @@ const BRUSH = 0.12, ERASER = 0.35;
 
 // Defaults: DDPM (cosine) that reaches 8/8 modes and >= 90% high-quality samples on the ring
 // within seconds (README: the 15 s figure).
-const DEFAULTS = { data: 'ring8', sde: 'ddpm-cosine', width: 64, depth: 3, lr: 0.008, batch: 128, steps: 10000, seed: 0 };
+const DEFAULTS = { data: 'ring8', sde: 'ddpm-cosine', width: 48, depth: 3, lr: 0.008, batch: 128, steps: 8000, seed: 0 };
 
 // Drawn points <-> URL: x, y rounded to 0.01 as int16 pairs, base64url.
 function encodePoints(pts) {
@@ -209,9 +209,9 @@ export async function setupTrain(client) {
       const r = await client.call('trainRun', { ms: SLICE_MS });
       for (const v of r.losses) losses.push(v);
       const now = performance.now();
-      // About once a second, but never more than a fifth of the time: a view samples and
+      // About once a second, but at most a seventh of the time: a view samples and
       // measures, which costs the steps it displaces.
-      if (now - lastView > Math.max(VIEW_MS, 4 * (view ? view.ms : 0)) || r.complete) {
+      if (now - lastView > Math.max(VIEW_MS, 6 * (view ? view.ms : 0)) || r.complete) {
         lastView = now;
         await refreshView();
         drawLoss();
