@@ -3,7 +3,7 @@
 // Network first, cache as the fallback: online readers always get the files of
 // one build together (the glue thinkdiff.js and thinkdiff.wasm must match), and
 // every successful response refreshes the cache for the next offline visit.
-const CACHE = 'thinkdiff-v3';
+const CACHE = 'thinkdiff-v4';
 const ASSETS = [
   './',
   'index.html',
@@ -16,6 +16,7 @@ const ASSETS = [
   'js/ops.js',
   'js/ops_models.js',
   'js/ops_train.js',
+  'js/ops_digits.js',
   'js/api_train.js',
   'js/weights.js',
   'js/worker.js',
@@ -25,6 +26,8 @@ const ASSETS = [
   'js/sections/map1d.js',
   'js/sections/vae.js',
   'js/sections/train.js',
+  'js/sections/digits.js',
+  'examples/digits.bin',
   'thinkdiff.js',
   'thinkdiff.wasm',
   'build-info.json',

@@ -26,6 +26,7 @@ static const char *kind_name(td_handle_kind kind) {
     case TD_H_MIXTURE: return "mixture";
     case TD_H_MODEL: return "model";
     case TD_H_TRAINER: return "trainer";
+    case TD_H_DIGITS: return "digit models";
     default: return "object";
     }
 }

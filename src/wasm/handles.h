@@ -17,6 +17,7 @@ typedef enum {
     TD_H_MIXTURE,
     TD_H_MODEL,     // a trained model loaded from checkpoint bytes (api_models.c)
     TD_H_TRAINER,   // a model being trained in the page (api_train.c)
+    TD_H_DIGITS,    // the digit models, loaded part by part (api_digits.c)
     TD_H_KIND_COUNT
 } td_handle_kind;
 

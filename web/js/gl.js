@@ -183,6 +183,8 @@ export class Plot {
     const shared = sharedGl();
     if (!shared) throw new Error('WebGL2 is not available in this browser');
     Object.assign(this, shared);   // gl, programs, vao, posBuffer, colorBuffer, quad, texture
+    // opts.axes === false: a bare image (no ticks, labels or margins), e.g. a grid of digits.
+    this.margin = opts.axes === false ? { left: 0, right: 0, top: 0, bottom: 0 } : MARGIN;
     this.view = [0, 0, 1, 1];
     this.legend = [];
     this.drawFn = null;
@@ -206,10 +208,10 @@ export class Plot {
     if (w === 0) return;
     let h = Math.round(w * this.opts.aspect);
     stage.style.height = `${h}px`;
-    const iw = w - MARGIN.left - MARGIN.right, ih = h - MARGIN.top - MARGIN.bottom;
+    const M = this.margin, iw = w - M.left - M.right, ih = h - M.top - M.bottom;
     if (this.opts.equal) this.equalizeView(iw, ih);
-    canvas.style.left = `${MARGIN.left}px`;
-    canvas.style.top = `${MARGIN.top}px`;
+    canvas.style.left = `${M.left}px`;
+    canvas.style.top = `${M.top}px`;
     canvas.style.width = `${iw}px`;
     canvas.style.height = `${ih}px`;
     canvas.width = Math.round(iw * dpr);
@@ -364,6 +366,7 @@ export class Plot {
     const { dpr } = this;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
+    if (this.opts.axes === false) return;
     const [x0, y0, x1, y1] = this.view;
     const px = (x) => MARGIN.left + (x - x0) / (x1 - x0) * iw;
     const py = (y) => MARGIN.top + (1 - (y - y0) / (y1 - y0)) * ih;

@@ -1,6 +1,7 @@
 // main.js - the page's entry: starts the worker, wires each section, reports status.
 // The main thread only draws and handles input; all computation runs in the worker.
 import { WorkerClient } from './client.js';
+import { setupDigits } from './sections/digits.js';
 import { setupForward } from './sections/forward.js';
 import { setupMap1d } from './sections/map1d.js';
 import { setupReverse } from './sections/reverse.js';
@@ -49,6 +50,7 @@ async function main() {
     ['vae', setupVae, ['modelLoad', 'vae']],
     ['forward', setupForward, ['forward', 'schedules']],
     ['reverse', setupReverse, ['sampleModel', 'scoreField', 'samplers']],
+    ['digits', setupDigits, ['digitsLoad', 'digitsGenerate', 'digitsStyle']],
     ['train', setupTrain, ['trainCreate', 'trainRun', 'trainView']]];
   for (const [id, setup, ops] of sections) {
     if (!ops.every((op) => info.ops.includes(op))) continue;

@@ -9,9 +9,10 @@ import { Thinkdiff } from './api.js';
 import { OPS as BASE_OPS } from './ops.js';
 import { MODEL_OPS } from './ops_models.js';
 import { TRAIN_OPS } from './ops_train.js';
+import { DIGIT_OPS } from './ops_digits.js';
 
 // Each group of sections brings its own ops module; their names must not collide.
-const OPS = { ...BASE_OPS, ...MODEL_OPS, ...TRAIN_OPS };
+const OPS = { ...BASE_OPS, ...MODEL_OPS, ...TRAIN_OPS, ...DIGIT_OPS };
 
 let td = null;
 
