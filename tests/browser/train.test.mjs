@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { ROOT, WEB } from '../wasm/loader.mjs';
-import { ARTIFACTS, openPage, start } from './harness.mjs';
+import { ARTIFACTS, glCoverage, openPage, start } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -107,6 +107,9 @@ test('points painted with the mouse are learned: the loss falls and the samples 
     assert.deepEqual((await train(again.page)).drawing.length, drawn.length);
     assert.equal(await again.page.inputValue('#train-controls [name=data]'), 'drawing');
     assert.equal(await again.page.inputValue('#train-controls [name=width]'), '48');
+    const plots = await glCoverage(page, '#train canvas.plot-gl');
+    assert.equal(plots.length, 4);
+    for (const p of plots) assert.ok(p.fraction > 0.005, `a training plot is empty (${(100 * p.fraction).toFixed(2)}% drawn)`);
     await page.locator('#train').screenshot({ path: join(ARTIFACTS, 'section-train-drawing.png') });
     assert.deepEqual(problems, { console: [], errors: [], csp: [] });
   } finally {

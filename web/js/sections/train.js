@@ -58,7 +58,7 @@ export async function setupTrain(client) {
   const scorePlot = new Plot(figures, { xlabel: 'x₁', ylabel: 'x₂', aspect: 1, equal: true,
     caption: 'The learned score −ε̂/σ at <var>t</var> = 0.1, over the samples.' });
   const lossPlot = new Plot(lossFigure, { xlabel: 'step', ylabel: 'log₁₀ loss', aspect: 0.3,
-    caption: 'Training loss per step (light) and its running mean (dark).' });
+    caption: 'Training loss per step (light) and its running mean (dark); the grey line is the loss of a net that predicts ε̂ = 0.' });
   for (const p of [dataPlot, samplePlot, scorePlot]) p.setView(-EXTENT, EXTENT, -EXTENT, EXTENT);
 
   // ---- state ----
@@ -230,8 +230,11 @@ export async function setupTrain(client) {
   }
 
   function drawView() {
-    if (!view) return;
     const data = form.data.value === 'drawing' ? new Float32Array(drawing) : toyData;
+    if (!view) {   // before training: the data alone, waiting for samples
+      for (const plot of [samplePlot, scorePlot]) plot.draw((p) => { if (data && data.length) p.points(data, muted(), 2.5); });
+      return;
+    }
     samplePlot.draw((p) => {
       if (data) p.points(data, muted(), 2.5);
       p.points(view.x, themeColor('--accent', 0.8), 2.5);
@@ -260,9 +263,15 @@ export async function setupTrain(client) {
     });
   }
 
+  // The loss of a net that predicts eps_hat = 0 is E|eps|^2 / 2 = 1 per coordinate (log 0):
+  // every curve starts near that line and should fall below it.
   function drawLoss() {
-    const n = losses.length;
-    if (n < 2) return;
+    const n = losses.length, baseline = (p, x1) => p.line([0, x1], [0, 0], themeColor('--muted', 0.6), 4);
+    if (n < 2) {
+      lossPlot.setView(0, Number(form.steps.value) || 1000, -1, 0.3);
+      lossPlot.draw((p) => baseline(p, Number(form.steps.value) || 1000));
+      return;
+    }
     const stride = Math.max(1, Math.floor(n / 800)), xs = [], ys = [], ms = [];
     let run = Math.log10(losses[0]);
     for (let i = 0; i < n; i++) {
@@ -272,6 +281,7 @@ export async function setupTrain(client) {
     const lo = Math.min(...ms) - 0.3, hi = Math.max(...ys.slice(0, 5), ...ms) + 0.1;
     lossPlot.setView(0, Math.max(n, 10), lo, hi);
     lossPlot.draw((p) => {
+      baseline(p, Math.max(n, 10));
       p.line(xs, ys, themeColor('--muted', 0.35), 1);
       p.line(xs, ms, themeColor('--accent'), 2);
     });
@@ -387,5 +397,6 @@ export async function setupTrain(client) {
     view: view && { x: Array.from(view.x), metrics: view.metrics, progress: view.progress, settings: view.settings },
   }) });
   setState('idle');
+  drawLoss();
   await refreshToy();
 }
