@@ -70,6 +70,10 @@ row 2 sample --model exact --steps 0 --out "$TMP/x.npy"
 row 2 sample --model exact --seed -1 --out "$TMP/x.npy"
 row 2 sample --model "$W/digit_cvae.safetensors" --class 3 --color '#12345' --out "$TMP/x.png"
 row 1 sample --model "$W/digit_cvae.safetensors" --class 3 --color '#ff8000' --style "$TMP/truncated.png" --out "$TMP/x.png"
+row 1 sample --model "$W/digit_cvae.safetensors" --class 3 --color '#ff8000' \
+    --style "$ROOT/tests/fuzz/regressions/image/idat-claims-1.2GB.png" --out "$TMP/x.png"
+row 0 sample --model "$W/digit_cvae.safetensors" --class 5 --color '#2080ff' --n 2 \
+    --style "$ROOT/docs/digits-grid.png" --out "$TMP/g.png"
 row 2 bogus-command
 
 echo "valgrind_cli: $passed passed, $failed failed"
