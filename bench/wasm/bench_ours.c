@@ -5,6 +5,8 @@
 //   bench_model_*          a score net (a fresh random one or a shipped checkpoint): its
 //                          whole forward, its tensors (so the peers run the same weights),
 //                          the time grid and scales of a DDIM run, and the DDIM run itself
+//   bench_digits_*         the shipped digit model (latent diffusion + the VAE decoder):
+//                          its tensors and sizes, and a whole guided DDIM run to pixels
 //   bench_peak             a SIMD128 multiply-add loop: the machine's limit for our kernels
 // Not part of the library or the page: a bench-only binding, so the page's export list
 // stays as small as it is.
@@ -15,6 +17,8 @@
 
 #include "core/status.h"
 #include "diffusion/samplers.h"
+#include "models/digit_vae.h"
+#include "models/latent_diffusion.h"
 #include "models/score_model.h"
 #include "nn/dense.h"
 
@@ -86,14 +90,16 @@ EXPORT void bench_model_free(bench_model *h) {
 // What a peer needs to rebuild the net: out[0..11] = data_dim, time_dim, width, depth,
 // act, residual, scale_input, n_classes, cond_dim, prediction, class_dim, cond_proj_dim;
 // the return value is the embedding's time_scale.
-EXPORT float bench_model_info(const bench_model *h, int *out) {
-    const td_score_net_config *c = &h->m.net.cfg;
+static float model_info(const td_score_model *m, int *out) {
+    const td_score_net_config *c = &m->net.cfg;
     int v[12] = {c->data_dim,  c->time_dim,    c->width,     c->depth,
                  (int)c->act,  c->residual,    c->scale_input, c->n_classes,
                  c->cond_dim,  (int)c->pred,   c->class_dim, c->cond_proj_dim};
     memcpy(out, v, sizeof v);
     return c->time_scale;
 }
+
+EXPORT float bench_model_info(const bench_model *h, int *out) { return model_info(&h->m, out); }
 
 // The weights of tensor `name` (e.g. "net.0.weight"), or NULL.
 EXPORT float *bench_model_tensor(const bench_model *h, const char *name) {
@@ -110,8 +116,8 @@ EXPORT int bench_model_forward(bench_model *h, const float *x, float t, float *o
 
 // The DDIM (eta 0) grid of `steps` times and, per time, alpha, sigma and the input scale
 // c_in: out (steps, 4). A peer replays the same run from these.
-EXPORT int bench_model_grid(const bench_model *h, int steps, double *out) {
-    const td_sde *sde = &h->m.sde;
+static int model_grid(const td_score_model *m, int steps, double *out) {
+    const td_sde *sde = &m->sde;
     td_sampler_options o = td_sampler_options_default();
     double *t = malloc((size_t)steps * sizeof *t);
     if (!t) return td_fail(TD_ERR_NOMEM, "no memory for the grid");
@@ -121,11 +127,13 @@ EXPORT int bench_model_grid(const bench_model *h, int steps, double *out) {
         out[4 * k] = t[k];
         out[4 * k + 1] = a;
         out[4 * k + 2] = s;
-        out[4 * k + 3] = h->m.net.cfg.scale_input ? 1.0 / sqrt(a * a + s * s) : 1.0;
+        out[4 * k + 3] = m->net.cfg.scale_input ? 1.0 / sqrt(a * a + s * s) : 1.0;
     }
     free(t);
     return st;
 }
+
+EXPORT int bench_model_grid(const bench_model *h, int steps, double *out) { return model_grid(&h->m, steps, out); }
 
 // x (n, D) holds prior draws on entry and the DDIM samples on return.
 EXPORT int bench_model_ddim(bench_model *h, float *x, int n, int steps) {
@@ -135,6 +143,81 @@ EXPORT int bench_model_ddim(bench_model *h, float *x, int n, int steps) {
     td_rng_seed(&rng, 1, 1);   // DDIM with eta 0 draws nothing
     return td_sampler_run(TD_SAMPLER_DDIM, &h->m.sde, &d, &rng, x, n, h->m.net.cfg.data_dim, steps,
                           NULL, NULL, NULL);
+}
+
+// ---- the shipped digit model: latent diffusion, guidance, the VAE decoder -------------------
+typedef struct {
+    td_digit_vae vae;
+    td_latent_diffusion ld;
+    td_score_net_work work;   // guidance rows: 3 passes x up to 64 digits, as td_latent_generate
+    td_digit_vae_work vw;
+} bench_digits;
+
+EXPORT void bench_digits_free(bench_digits *h) {
+    if (!h) return;
+    td_digit_vae_work_free(&h->vw);
+    td_score_net_work_free(&h->work);
+    td_latent_free(&h->ld);
+    td_digit_vae_free(&h->vae);
+    free(h);
+}
+
+// The two checkpoints' bytes (borrowed during the call); NULL on failure (bench_error).
+EXPORT bench_digits *bench_digits_load(const uint8_t *latent, int latent_len, const uint8_t *vae, int vae_len) {
+    bench_digits *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    td_status st = latent_len < 0 || vae_len < 0 ? td_fail(TD_ERR_ARG, "negative length")
+                                                 : td_digit_vae_load_mem(&h->vae, vae, (size_t)vae_len);
+    if (st == TD_OK) st = td_latent_load_mem(&h->ld, latent, (size_t)latent_len, &h->vae);
+    if (st == TD_OK) st = td_score_net_work_init(&h->work, &h->ld.model.net, 192);
+    if (st == TD_OK) st = td_digit_vae_work_init(&h->vw, &h->vae, 64);
+    if (st != TD_OK) {
+        bench_digits_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+// The score net's sizes as bench_model_info gives them, then out[12..14] = the decoder's
+// hidden width, depth and output width; *time_scale = the embedding's time scale; the
+// return value is the latent scale.
+EXPORT float bench_digits_info(const bench_digits *h, int *out, float *time_scale) {
+    *time_scale = model_info(&h->ld.model, out);
+    out[12] = h->vae.cfg.hidden;
+    out[13] = h->vae.cfg.depth;
+    out[14] = h->vae.dec_out;
+    return h->ld.latent_scale;
+}
+
+// Tensor `name` of the score net (vae 0) or of the VAE (vae 1, e.g. "dec.0.weight"), or NULL.
+EXPORT float *bench_digits_tensor(const bench_digits *h, int vae, const char *name) {
+    const td_params *p = vae ? &h->vae.params : &h->ld.model.params;
+    const td_param_tensor *t = td_params_find(p, name);
+    return t ? p->data + t->offset : NULL;
+}
+
+EXPORT int bench_digits_grid(const bench_digits *h, int steps, double *out) {
+    return model_grid(&h->ld.model, steps, out);
+}
+
+// What td_latent_generate does, from prior draws the caller gives (so a peer can start
+// from the same ones): z (n, Z) prior draws, clobbered -> guided DDIM (eta 0) towards
+// labels (n) and colours (n, 3) -> / latent_scale -> decoder -> out (n, 2352).
+EXPORT int bench_digits_generate(bench_digits *h, float *z, const int *labels, const float *colours,
+                                 float g_class, float g_colour, int n, int steps, float *out) {
+    td_latent_guide g;
+    td_status st = td_latent_guide_init(&g, &h->ld, &h->work, n, labels, colours, g_class, g_colour);
+    if (st != TD_OK) return st;
+    const int Z = h->vae.cfg.z_dim;
+    td_denoiser den = td_latent_guide_denoiser(&g);
+    td_rng rng;
+    td_rng_seed(&rng, 1, 1);   // DDIM with eta 0 draws nothing
+    st = td_sampler_run(TD_SAMPLER_DDIM, &h->ld.model.sde, &den, &rng, z, n, Z, steps, NULL, NULL, NULL);
+    td_latent_guide_free(&g);
+    if (st != TD_OK) return st;
+    const float inv = 1.0f / h->ld.latent_scale;
+    for (size_t i = 0; i < (size_t)n * (size_t)Z; i++) z[i] *= inv;
+    return td_digit_vae_decode(&h->vae, &h->vw, z, NULL, NULL, n, out);
 }
 
 // ---- the machine's limit -------------------------------------------------------------------

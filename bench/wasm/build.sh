@@ -19,7 +19,8 @@ CFLAGS=(-std=c11 -O3 -msimd128 -I"$ROOT/src" -isystem /usr/include/stb
         -Wall -Wextra -Wshadow -Wconversion -Wdouble-promotion)
 EXPORTS='_malloc,_free,_bench_error,_bench_dense_path,_bench_dense,_bench_model_new,_bench_model_load,'
 EXPORTS+='_bench_model_free,_bench_model_info,_bench_model_tensor,_bench_model_forward,'
-EXPORTS+='_bench_model_grid,_bench_model_ddim,_bench_peak'
+EXPORTS+='_bench_model_grid,_bench_model_ddim,_bench_digits_load,_bench_digits_free,_bench_digits_info,'
+EXPORTS+='_bench_digits_tensor,_bench_digits_grid,_bench_digits_generate,_bench_peak'
 LDFLAGS=(-sMODULARIZE=1 -sEXPORT_NAME=createOurs -sENVIRONMENT=node
          -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=64MB -sMAXIMUM_MEMORY=1GB -sFILESYSTEM=0
          -sEXPORTED_FUNCTIONS="$EXPORTS" -sEXPORTED_RUNTIME_METHODS=UTF8ToString,HEAPU8)

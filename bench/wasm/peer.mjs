@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-import { DENSE_ROWS, MLP_ROWS, T_EVAL, TIME_SCALE, denseData, measure, mlpData, mlpDims, probe,
+import { DENSE_ROWS, MLP_ROWS, T_EVAL, TIME_SCALE, denseData, measure, mlpData, mlpDims, probe, rng,
          timeFreqs } from './common.mjs';
 
 const require = createRequire(import.meta.url);
@@ -78,7 +78,8 @@ async function runOurs(rows) {
     rows[row.label] = { sec: await measure(fn), probe: probe(o.f32(y, row.M * row.D)) };
     mod._free(x), mod._free(y), mod._bench_model_free(h);
   }
-  for (const row of sampleRows) {
+  for (const row of sampleRows.filter((r) => r.kind === 'digits')) rows[row.label] = await oursDigits(o, row);
+  for (const row of sampleRows.filter((r) => r.kind !== 'digits')) {
     const h = oursModel(o, row, row.n), x0 = priorDraws(row);
     const x = o.alloc(x0);
     const fn = () => {
@@ -90,6 +91,91 @@ async function runOurs(rows) {
     mod._free(x), mod._bench_model_free(h);
   }
   return version;
+}
+
+// ---- the digit model (latent diffusion, guidance, VAE decoder) ------------------------------
+// Row i: class i % 10, a colour from a seeded generator; the same for every peer.
+function digitConds(n) {
+  const r = rng(4242), labels = new Int32Array(n), colours = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 10;
+    for (let ch = 0; ch < 3; ch++) colours[3 * i + ch] = 0.3 + 0.7 * r();
+  }
+  return { labels, colours };
+}
+
+// 8 of the n images' pixel sums (ink times colour): single pixels are mostly background
+// zeros, a sum weighs every stroke.
+function digitProbe(img, n) {
+  const out = [], F = img.length / n;
+  for (let k = 0; k < 8; k++) {
+    const i = Math.floor((k * (n - 1)) / 7);
+    let s = 0;
+    for (let j = 0; j < F; j++) s += img[i * F + j];
+    out.push(s);
+  }
+  return out;
+}
+
+function oursDigitsLoad(o, row) {
+  const { mod } = o, lat = readFileSync(row.file), vae = readFileSync(row.vae);
+  const pl = o.alloc(lat), pv = o.alloc(vae);
+  const h = mod._bench_digits_load(pl, lat.length, pv, vae.length);
+  mod._free(pl), mod._free(pv);
+  if (!h) o.fail('digit model');
+  return h;
+}
+
+// Prior draws -> guided DDIM -> decoder, all in our module (td_latent_generate's path).
+async function oursDigits(o, row) {
+  const { mod } = o, h = oursDigitsLoad(o, row), z0 = priorDraws(row), { labels, colours } = digitConds(row.n);
+  const z = o.alloc(z0), lb = o.alloc(labels), cl = o.alloc(colours), out = o.alloc(new Float32Array(row.n * 2352));
+  const fn = () => {
+    o.f32(z, z0.length).set(z0);
+    if (mod._bench_digits_generate(h, z, lb, cl, row.gClass, row.gColour, row.n, row.steps, out)) o.fail('digits');
+  };
+  const res = { sec: await measure(fn, { warm: 0, warmCalls: 1, minBatch: 0, samples: 3 }),
+                probe: digitProbe(o.f32(out, row.n * 2352), row.n) };
+  for (const p of [z, lb, cl, out]) mod._free(p);
+  mod._bench_digits_free(h);
+  return res;
+}
+
+// The digit model's weights and grid, read through our module: the score net's layers,
+// the class table, the colour projection, the decoder's layers, the latent scale.
+function digitSpec(o, row) {
+  const { mod } = o, h = oursDigitsLoad(o, row);
+  const info = o.alloc(new Int32Array(15)), ts = o.alloc(new Float32Array(1));
+  const latentScale = mod._bench_digits_info(h, info, ts), timeScale = o.f32(ts, 1)[0];
+  const [D, Dt, width, depth, act, residual, , nClasses, condDim, pred, classDim, projDim, vHidden, vDepth, vOut] =
+    Array.from(new Int32Array(mod.HEAPU8.buffer, info, 15));
+  mod._free(info), mod._free(ts);
+  if (act !== SILU || pred !== 0 || !residual || nClasses !== 10 || condDim !== 4)
+    throw new Error('tfjs replay: expected a residual SiLU eps net with 10 classes and a colour condition');
+  const read = (vae, name, n) => {
+    const c = o.cstr(name), p = mod._bench_digits_tensor(h, vae, c);
+    mod._free(c);
+    if (!p) o.fail(`no tensor ${name}`);
+    return Float32Array.from(o.f32(p, n));
+  };
+  const dIn = D + Dt + classDim + projDim, names = ['in', ...Array.from({ length: depth }, (_, k) => `block.${k}`), 'out'];
+  const layers = names.map((nm, l) => {
+    const inW = l === 0 ? dIn : width, outW = l + 1 === names.length ? D : width;
+    return { in: inW, out: outW, W: read(0, `net.${nm}.weight`, outW * inW), b: read(0, `net.${nm}.bias`, outW) };
+  });
+  const dec = Array.from({ length: vDepth + 1 }, (_, l) => {
+    const inW = l === 0 ? D : vHidden, outW = l === vDepth ? vOut : vHidden;
+    return { in: inW, out: outW, W: read(1, `dec.${l}.weight`, outW * inW), b: read(1, `dec.${l}.bias`, outW) };
+  });
+  const cls = read(0, 'cls.weight', (nClasses + 1) * classDim);
+  const cond = { W: read(0, 'cond.weight', projDim * condDim), b: read(0, 'cond.bias', projDim) };
+  const g = o.alloc(new Float64Array(4 * row.steps));
+  if (mod._bench_digits_grid(h, row.steps, g)) o.fail('grid');
+  const flat = Array.from(new Float64Array(mod.HEAPU8.buffer, g, 4 * row.steps));
+  mod._free(g), mod._bench_digits_free(h);
+  const grid = Array.from({ length: row.steps }, (_, k) => flat.slice(4 * k, 4 * k + 4));
+  return { ...row, D, Dt, width, depth, residual, timeScale, latentScale, nClasses, classDim, projDim, condDim,
+           layers, dec, cls, cond, grid };
 }
 
 // Everything a peer needs to replay a checkpoint's sampler run, read through our module
@@ -170,10 +256,12 @@ async function runTfjs(rows) {
     const ws = layers.map((L, l) => ({ W: weightsKN(L.W, L.out, L.in), b: tf.tensor1d(L.b),
                                        act: l + 1 < n && (!res || l > 0), skip: res && l > 0 && l + 1 < n }));
     const tail = cfg.tail ? tf.tensor2d(cfg.tail, [1, cfg.tail.length]) : null;
-    const forward = (x, t, c = 1) => tf.tidy(() => {
+    // extra (M, *): per-row input columns after the embedding (class and colour rows).
+    const forward = (x, t, c = 1, extra = null) => tf.tidy(() => {
       const M = x.shape[0], arg = tf.mul(freqs, t);
       const parts = [c === 1 ? x : tf.mul(x, c), tf.tile(tf.concat([tf.sin(arg), tf.cos(arg)], 1), [M, 1])];
-      if (tail) parts.push(tf.tile(tail, [M, 1]));
+      if (extra) parts.push(extra);
+      else if (tail) parts.push(tf.tile(tail, [M, 1]));
       let h = tf.concat(parts, 1);
       ws.forEach((L) => {
         const z = tf.fused.matMul({ a: h, b: L.W, bias: L.b });
@@ -198,7 +286,60 @@ async function runTfjs(rows) {
   // DDIM (eta 0) on the grid our sampler uses, step by step: eps = net(c_in x, t),
   // x0 = (x - sigma eps) / alpha, x <- alpha' x0 + sigma' eps; the last step denoises.
   const o = sampleRows.length ? await loadOurs() : null;
-  for (const sampleRow of sampleRows) {
+  for (const sampleRow of sampleRows.filter((r) => r.kind === 'digits')) {
+    const row = digitSpec(o, sampleRow), n = row.n;
+    const net = buildNet(row, row.layers);
+    const dec = row.dec.map((L, l) => ({ W: weightsKN(L.W, L.out, L.in), b: tf.tensor1d(L.b), act: l + 1 < row.dec.length }));
+    const clsTable = tf.tensor2d(row.cls, [row.nClasses + 1, row.classDim]);
+    const condW = weightsKN(row.cond.W, row.projDim, row.condDim), condB = tf.tensor1d(row.cond.b);
+    // The guidance batch, as td_latent_guide builds it: rows [0, n) unconditional, [n, 2n)
+    // given the class, [2n, 3n) given the colour; "none" is the table's last row and the
+    // colour condition (0, 0, 0, 0). The class lookup and colour projection run every step.
+    const { labels, colours } = digitConds(n), none = row.nClasses;
+    const lab = Int32Array.from({ length: 3 * n }, (_, r) => (r >= n && r < 2 * n ? labels[r - n] : none));
+    const cnd = new Float32Array(3 * n * row.condDim);
+    for (let i = 0; i < n; i++) {
+      cnd.set(colours.subarray(3 * i, 3 * i + 3), (2 * n + i) * row.condDim);
+      cnd[(2 * n + i) * row.condDim + 3] = 1;
+    }
+    const labT = tf.tensor1d(lab, 'int32'), cndT = tf.tensor2d(cnd, [3 * n, row.condDim]);
+    const z0d = priorDraws(row), g = row.grid;
+    const run = () => {
+      let z = tf.tensor2d(z0d, [n, row.D]);
+      for (let k = 0; k < row.steps; k++) {
+        const [t, a, s, c] = g[k], last = k + 1 === row.steps;
+        const next = tf.tidy(() => {
+          const extra = tf.concat([tf.gather(clsTable, labT), tf.fused.matMul({ a: cndT, b: condW, bias: condB })], 1);
+          const e3 = net.forward(tf.concat([z, z, z], 0), t, c, extra);
+          const [eu, ec, eo] = tf.split(e3, 3, 0);
+          const eps = tf.add(eu, tf.add(tf.mul(tf.sub(ec, eu), row.gClass), tf.mul(tf.sub(eo, eu), row.gColour)));
+          const x0 = tf.div(tf.sub(z, tf.mul(eps, s)), a);
+          return last ? x0 : tf.add(tf.mul(x0, g[k + 1][1]), tf.mul(eps, g[k + 1][2]));
+        });
+        z.dispose();
+        z = next;
+      }
+      // Decoder: z / latent_scale -> SiLU MLP -> [colour logits (3), ink logits (784)];
+      // pixel (p, ch) = sigmoid(colour_ch) sigmoid(ink_p), HWC.
+      const img = tf.tidy(() => {
+        let h = tf.div(z, row.latentScale);
+        dec.forEach((L) => {
+          const y = tf.fused.matMul({ a: h, b: L.W, bias: L.b });
+          h = L.act ? silu(y) : y;
+        });
+        const [col, ink] = tf.split(h, [3, h.shape[1] - 3], 1);
+        return tf.reshape(tf.mul(tf.expandDims(tf.sigmoid(ink), 2), tf.expandDims(tf.sigmoid(col), 1)), [n, -1]);
+      });
+      z.dispose();
+      return img;
+    };
+    const sec = await measure(() => run().dispose(), { warm: 0, warmCalls: 1, minBatch: 0, samples: 3 });
+    const y = run();
+    rows[row.label] = { sec, probe: digitProbe(y.dataSync(), n) };
+    y.dispose(), net.dispose();
+    tf.dispose([clsTable, condW, condB, labT, cndT, ...dec.flatMap((L) => [L.W, L.b])]);
+  }
+  for (const sampleRow of sampleRows.filter((r) => r.kind !== 'digits')) {
     const row = modelSpec(o, sampleRow);
     const net = buildNet(row, row.layers.map((L) => ({ ...L, W: Float32Array.from(L.W), b: Float32Array.from(L.b) })));
     const x0d = priorDraws(row), g = row.grid;   // g: [t, alpha, sigma, c_in] per step

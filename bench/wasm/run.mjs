@@ -5,13 +5,13 @@
 //   node bench/wasm/run.mjs [--rounds N] [--ours DIR] [--weights DIR] [--no-sample]
 // (bash bench/wasm/run.sh also builds our module and installs the peers first.)
 // Prints the table as Markdown: GFLOP/s per peer and row, ours / best peer, ours as a
-// fraction of the measured SIMD128 multiply-add peak; then the sampler runs (seconds)
-// when shipped models exist in web/weights/. Every peer's outputs are compared with
+// fraction of the measured SIMD128 multiply-add peak; then the sampler runs (seconds) of
+// the shipped 2-D and digit models in web/weights/ (or --weights DIR). Every peer's outputs are compared with
 // ours on 8 probes per row; a mismatch is marked and makes the exit status 1.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { DENSE_ROWS, MLP_ROWS, median } from './common.mjs';
@@ -26,25 +26,32 @@ const PEERS = ['ours', 'tfjs', 'ort'];
 const SAMPLE_ROUNDS = 3;
 
 // ---- shipped models for the sampler rows ----------------------------------------------
-// A diffusion checkpoint's header metadata says its data_dim: 2 is the 2-D model, more
-// is the digit model. 4096 points x 100 steps and 16 digits x 50 steps (DDIM, eta 0).
+// The 2-D model: ring8-ddpm-linear (or ring8-vp), 4096 points x 100 steps of DDIM (eta 0).
+// The digit model: digit_latent + the VAE it names, 16 digits (class i % 10, a colour each)
+// x 50 guided DDIM steps (class 3, colour 2: the CLI's defaults), decoded to pixels.
+function header(file) {
+  try {
+    const buf = readFileSync(file), n = Number(buf.readBigUInt64LE(0));
+    return JSON.parse(buf.subarray(8, 8 + n).toString('utf8')).__metadata__ || {};
+  } catch { return null; }
+}
+
 function shippedModels() {
   const dir = opt('--weights', join(ROOT, 'web', 'weights'));
   if (!existsSync(dir) || args.includes('--no-sample')) return [];
   const rows = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.safetensors')).sort()) {
-    const file = join(dir, f), buf = readFileSync(file);
-    let meta;
-    try {
-      const n = Number(buf.readBigUInt64LE(0));
-      meta = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')).__metadata__ || {};
-    } catch { continue; }
-    if (meta.model !== 'diffusion') continue;
-    const D = Number(meta.data_dim);
-    if (D === 2 && !rows.some((r) => r.D === 2))
-      rows.push({ label: `sample ${f}: 4096 points x 100 steps`, file, D, n: 4096, steps: 100 });
-    else if (D > 2 && !rows.some((r) => r.D > 2))
-      rows.push({ label: `sample ${f}: 16 digits x 50 steps`, file, D, n: 16, steps: 50 });
+  const ring = ['ring8-ddpm-linear.safetensors', 'ring8-vp.safetensors'].find((f) => header(join(dir, f))?.model === 'diffusion');
+  if (ring) {
+    const file = join(dir, ring);
+    rows.push({ kind: '2d', label: `sample ${ring}: 4096 points x 100 steps`, file,
+                D: Number(header(file).data_dim), n: 4096, steps: 100 });
+  }
+  const latent = join(dir, 'digit_latent.safetensors'), meta = header(latent);
+  if (meta?.model === 'digit-latent') {
+    const vae = join(dir, meta.vae_file || 'digit_vae.safetensors');
+    if (header(vae)?.model === 'digit-vae')
+      rows.push({ kind: 'digits', label: `digits ${basename(latent)} + ${basename(vae)}: 16 x 50 steps, guided, decoded`,
+                  file: latent, vae, D: Number(meta.data_dim), n: 16, steps: 50, gClass: 3, gColour: 2 });
   }
   return rows;
 }
