@@ -1,10 +1,11 @@
-// api_train.c - the page's trainer: a 2-D diffusion model trained in the worker, a slice
-// of steps per call, so the reader can pause, resume, watch and keep it.
+// api_train.c - the page's trainer: a 2-D diffusion model (or a VAE / HVAE) trained in the
+// worker, a slice of steps per call, so the reader can pause, resume, watch and keep it.
 //
 // A trainer handle (TD_H_TRAINER) owns the data (a toy set or the reader's points), the
 // model, the diffusion objective (models/train.h's td_score_trainer) and the optimiser
 // state (td_train_session). It is the CLI's `thinkdiff train toy` cut into slices: the
-// same step function, schedule, EMA and checkpoint metadata. The page looks at the
+// same step function, schedule, EMA and checkpoint metadata. Model "vae" or "hvae" swaps the
+// objective for the negative ELBO (cli_vae.c's step) in the same loop. The page looks at the
 // current model by exporting it (the EMA weights, as the CLI ships them) to .safetensors
 // bytes and loading those as an ordinary model handle (api_models.c): what it samples is
 // exactly what a download holds.
@@ -20,8 +21,10 @@
 #include "data/csv_points.h"
 #include "data/toy2d.h"
 #include "models/checkpoint.h"
+#include "models/hvae.h"
 #include "models/score_model.h"
 #include "models/train.h"
+#include "models/vae.h"
 #include "prob/metrics.h"
 #include "wasm/api_util.h"
 #include "wasm/handles.h"
@@ -35,7 +38,9 @@ enum {
     MAX_CHECKPOINT = 64 << 20,
 };
 
-static const char *const SDE_NAMES[] = {"ddpm-linear", "ddpm-cosine", "vp", "subvp", "ve"};
+static const char *const SDE_NAMES[] = {"ddpm-linear", "ddpm-cosine", "vp", "subvp", "ve", "vae", "hvae"};
+
+typedef enum { KIND_DIFFUSION, KIND_VAE, KIND_HVAE } model_kind;
 
 typedef struct {
     // what to build (kept for reset)
@@ -51,8 +56,16 @@ typedef struct {
     size_t init_len;
     // what was built
     int built;
-    td_score_model model;
+    model_kind kind;
+    td_params *params;             // the trained weights: model.params, vae.params or hvae.params
+    td_score_model model;          // KIND_DIFFUSION
     td_score_trainer tr;
+    td_vae vae;                    // KIND_VAE
+    td_vae_work vw;
+    td_hvae hvae;                  // KIND_HVAE
+    td_hvae_work hw;
+    td_rng vrng;                   // the VAE step's draws: data and noise
+    float *vx;                     // (batch, 2) the VAE step's batch
     td_train_session session;
     uint8_t *export_bytes;         // the last export (td_wasm_trainer_bytes)
     size_t export_len;
@@ -73,19 +86,104 @@ static td_status draw_data(void *ctx, td_rng *rng, float *out, int n) {
     return TD_OK;
 }
 
+// ---- the VAE objective: cli_vae.c's step, the page's data -----------------------------------
+
+// A td_train_step_fn: -ELBO of a fresh batch with one reparameterised draw; ctx is the trainer.
+static td_status vae_step(void *ctx, td_params *p, double *loss) {
+    trainer_obj *t = ctx;
+    td_params_zero_grad(p);
+    td_status st = draw_data(t, &t->vrng, t->vx, t->batch);
+    if (st != TD_OK) return st;
+    if (t->kind == KIND_HVAE) {
+        td_hvae_terms terms;
+        td_rng_fill_normal(&t->vrng, t->hw.eps1, (size_t)t->batch * (size_t)t->hvae.cfg.z1_dim);
+        td_rng_fill_normal(&t->vrng, t->hw.eps2, (size_t)t->batch * (size_t)t->hvae.cfg.z2_dim);
+        st = td_hvae_loss(&t->hvae, &t->hw, t->vx, t->hw.eps1, t->hw.eps2, t->batch, 1, &terms);
+        *loss = -terms.elbo;
+    } else {
+        td_vae_terms terms;
+        td_rng_fill_normal(&t->vrng, t->vw.eps, (size_t)t->batch * (size_t)t->vae.cfg.z_dim);
+        st = td_vae_loss(&t->vae, &t->vw, t->vx, t->vw.eps, t->batch, 1, &terms);
+        *loss = -terms.elbo;
+    }
+    return st;
+}
+
 // ---- building and tearing down --------------------------------------------------------------
+
+// Free whichever model, objective and scratch are built (all are zeroed or valid).
+static void free_model(trainer_obj *t) {
+    if (t->kind == KIND_DIFFUSION) {
+        td_score_trainer_free(&t->tr);
+        td_score_model_free(&t->model);
+    } else if (t->kind == KIND_VAE) {
+        td_vae_work_free(&t->vw);
+        td_vae_free(&t->vae);
+    } else {
+        td_hvae_work_free(&t->hw);
+        td_hvae_free(&t->hvae);
+    }
+    free(t->vx);
+    t->vx = NULL;
+}
+
+// A VAE or HVAE from the starting checkpoint (kind from its "model" key) or from the seed,
+// its scratch for one batch, and the step's draws on stream 1 (as `thinkdiff train`).
+static td_status build_vae(trainer_obj *t, const td_safetensors *init) {
+    td_status st;
+    td_rng init_rng;
+    td_rng_seed(&init_rng, t->seed, 0);   // stream 0: the weights, as the CLI seeds them
+    int x_dim;
+    memset(&t->vw, 0, sizeof t->vw);
+    memset(&t->hw, 0, sizeof t->hw);
+    if (t->kind == KIND_VAE) {
+        td_vae_config cfg = td_vae_default_config();
+        cfg.hidden = t->width;
+        cfg.depth = t->depth;
+        if ((st = init ? td_vae_load(&t->vae, init) : td_vae_init(&t->vae, &cfg, &init_rng))) return st;
+        t->params = &t->vae.params;
+        x_dim = t->vae.cfg.x_dim;
+        st = td_vae_work_init(&t->vw, &t->vae, t->batch);
+    } else {
+        td_hvae_config cfg = td_hvae_default_config();
+        cfg.hidden = t->width;
+        cfg.depth = t->depth;
+        if ((st = init ? td_hvae_load(&t->hvae, init) : td_hvae_init(&t->hvae, &cfg, &init_rng))) return st;
+        t->params = &t->hvae.params;
+        x_dim = t->hvae.cfg.x_dim;
+        st = td_hvae_work_init(&t->hw, &t->hvae, t->batch);
+    }
+    if (st == TD_OK && x_dim != 2)
+        st = td_fail(TD_ERR_SHAPE, "the page trains models of 2-D points; this %s is %d-D",
+                     t->kind == KIND_VAE ? "VAE" : "HVAE", x_dim);
+    if (st == TD_OK && !(t->vx = malloc((size_t)t->batch * 2 * sizeof(float))))
+        st = td_fail(TD_ERR_NOMEM, "out of memory for a batch");
+    td_rng_seed(&t->vrng, t->seed, 1);
+    if (st != TD_OK) free_model(t);
+    return st;
+}
 
 static void unbuild(trainer_obj *t) {
     if (!t->built) return;
     td_train_end(&t->session);
-    td_score_trainer_free(&t->tr);
-    td_score_model_free(&t->model);
+    free_model(t);
     t->built = 0;
 }
 
 // Fresh weights from the seed (or the starting checkpoint's), a fresh objective and optimiser.
 static td_status build(trainer_obj *t) {
     td_status st;
+    if (t->kind != KIND_DIFFUSION) {
+        td_safetensors f;
+        memset(&f, 0, sizeof f);
+        if (t->init && (st = td_safetensors_parse(t->init, t->init_len, &f))) return st;
+        st = build_vae(t, t->init ? &f : NULL);
+        if (t->init) td_safetensors_free(&f);
+        if (st == TD_OK && (st = td_train_begin(&t->session, t->params, &t->cfg, vae_step, t))) free_model(t);
+        t->built = st == TD_OK;
+        return st;
+    }
+    t->params = &t->model.params;
     if (t->init) {
         if ((st = td_score_model_load_mem(&t->model, t->init, t->init_len))) return st;
         const td_score_net_config *c = &t->model.net.cfg;
@@ -132,7 +230,7 @@ static td_status check_settings(const char *sde_name, int width, int depth, int 
     for (size_t i = 0; i < sizeof SDE_NAMES / sizeof SDE_NAMES[0]; i++)
         known |= sde_name && strcmp(sde_name, SDE_NAMES[i]) == 0;
     if (!known)
-        return td_fail(TD_ERR_ARG, "unknown model '%.32s' (choose ddpm-linear, ddpm-cosine, vp, subvp or ve)",
+        return td_fail(TD_ERR_ARG, "unknown model '%.32s' (choose ddpm-linear, ddpm-cosine, vp, subvp, ve, vae or hvae)",
                        sde_name ? sde_name : "(null)");
     td_status st = td_wasm_check_count(width, MAX_WIDTH, "width");
     if (st || (st = td_wasm_check_count(depth, MAX_DEPTH, "depth")) ||
@@ -148,7 +246,8 @@ static td_status check_settings(const char *sde_name, int width, int depth, int 
 }
 
 // A trainer for `sde_name` (ddpm-linear, ddpm-cosine, vp, subvp, ve) with an eps-prediction
-// MLP of `width` x `depth` (the CLI's net), on toy set `toy` (0 ring8, 1 moons, 2 swissroll,
+// MLP of `width` x `depth` (the CLI's net), or for "vae" / "hvae" (MLPs of `width` x `depth`,
+// loss -ELBO), on toy set `toy` (0 ring8, 1 moons, 2 swissroll,
 // 3 checkerboard) or, when toy < 0, on `points` (n_points, 2), copied. AdamW at peak `lr`
 // with the CLI's warm-up and cosine decay over `steps`, EMA `ema_decay`, everything drawn
 // from `seed`. When `init` (init_len bytes) is given, training starts from that checkpoint's
@@ -195,8 +294,18 @@ int td_wasm_trainer_create(const char *sde_name, int toy, const float *points, i
         }
         memcpy(t->init, init, (size_t)init_len);
         t->init_len = (size_t)init_len;
+        // The checkpoint's family picks the objective; a bad file is refused by its loader.
+        td_safetensors f;
+        if (td_safetensors_parse(t->init, t->init_len, &f) == TD_OK) {
+            const char *kind = td_checkpoint_kind(&f);
+            t->kind = kind && strcmp(kind, TD_VAE_KIND) == 0    ? KIND_VAE
+                      : kind && strcmp(kind, TD_HVAE_KIND) == 0 ? KIND_HVAE
+                                                                : KIND_DIFFUSION;
+            td_safetensors_free(&f);
+        }
     } else {
         snprintf(t->sde_name, sizeof t->sde_name, "%s", sde_name);
+        t->kind = strcmp(sde_name, "vae") == 0 ? KIND_VAE : strcmp(sde_name, "hvae") == 0 ? KIND_HVAE : KIND_DIFFUSION;
     }
     t->width = width;
     t->depth = depth;
@@ -237,7 +346,7 @@ int td_wasm_trainer_progress(int h, double *out) {
     int rc = td_wasm_check_buffer(out, "output");
     if (rc) return rc;
     const td_train_progress *pr = &t->session.pr;
-    double v[6] = {pr->step, pr->steps, pr->loss_smooth, pr->lr, pr->elapsed, (double)t->model.params.total};
+    double v[6] = {pr->step, pr->steps, pr->loss_smooth, pr->lr, pr->elapsed, (double)t->params->total};
     memcpy(out, v, sizeof v);
     return pr->step;
 }
@@ -266,7 +375,21 @@ int td_wasm_trainer_export(int h) {
     if (t->is_toy) snprintf(data, sizeof data, "%s", td_toy_name(t->toy));
     else snprintf(data, sizeof data, "points (%d drawn or loaded in the page)", t->points.n);
     td_meta_init(meta);
-    td_status st = td_score_model_describe(&t->model, meta);
+    td_status st = TD_OK;
+    const char *kind = TD_SCORE_MODEL_KIND;
+    if (t->kind == KIND_DIFFUSION) {
+        st = td_score_model_describe(&t->model, meta);
+    } else {   // the architecture keys td_vae_save / td_hvae_save write, so their loaders read it
+        int is_vae = t->kind == KIND_VAE;
+        kind = is_vae ? TD_VAE_KIND : TD_HVAE_KIND;
+        st = td_meta_add_int(meta, "x_dim", is_vae ? t->vae.cfg.x_dim : t->hvae.cfg.x_dim);
+        if (st == TD_OK && is_vae) st = td_meta_add_int(meta, "z_dim", t->vae.cfg.z_dim);
+        if (st == TD_OK && !is_vae) st = td_meta_add_int(meta, "z1_dim", t->hvae.cfg.z1_dim);
+        if (st == TD_OK && !is_vae) st = td_meta_add_int(meta, "z2_dim", t->hvae.cfg.z2_dim);
+        if (st == TD_OK) st = td_meta_add_int(meta, "hidden", is_vae ? t->vae.cfg.hidden : t->hvae.cfg.hidden);
+        if (st == TD_OK) st = td_meta_add_int(meta, "depth", is_vae ? t->vae.cfg.depth : t->hvae.cfg.depth);
+        if (st == TD_OK) st = td_meta_add_string(meta, "act", td_act_name(is_vae ? t->vae.cfg.act : t->hvae.cfg.act));
+    }
     if (st == TD_OK) st = td_meta_add_string(meta, "data", data);
     if (st == TD_OK) st = td_meta_add_string(meta, "seed", seed);
     if (st == TD_OK) st = td_meta_add_int(meta, "train_steps", pr->step);
@@ -278,7 +401,7 @@ int td_wasm_trainer_export(int h) {
     uint8_t *bytes = NULL;
     size_t len = 0;
     if (st == TD_OK && (st = td_train_swap_average(&t->session)) == TD_OK) {
-        st = td_checkpoint_write_mem(&t->model.params, TD_SCORE_MODEL_KIND, meta, TD_DTYPE_F32, &bytes, &len);
+        st = td_checkpoint_write_mem(t->params, kind, meta, TD_DTYPE_F32, &bytes, &len);
         td_status back = td_train_swap_average(&t->session);
         if (st == TD_OK) st = back;
     }

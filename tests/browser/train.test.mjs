@@ -186,8 +186,8 @@ test('too few points, a CSV with garbage, a non-model file and a model of the wr
         /The CSV garbage\.csv was not loaded: line 4: expected two numbers/],
       [{ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('\x89PNG\r\n\x1a\n not a model at all') },
         /photo\.png was not loaded: this file is not a thinkdiff model/],
-      [{ name: 'vae.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(join(WEB, 'weights', 'vae.safetensors')) },
-        /vae\.safetensors was not loaded: this file holds a vae model; the trainer continues diffusion models/],
+      [{ name: 'map1d.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(join(WEB, 'weights', 'map1d.safetensors')) },
+        /map1d\.safetensors was not loaded: this file holds a map1d model; the trainer continues diffusion models and VAEs/],
     ];
     for (const [file, pattern] of bad) {
       await page.setInputFiles('#train-controls [name=file]', file);
@@ -208,6 +208,53 @@ test('too few points, a CSV with garbage, a non-model file and a model of the wr
     await waitTrain(page, () => document.getElementById('train-message').dataset.kind === 'info');
     await page.locator('#train').screenshot({ path: join(ARTIFACTS, 'section-train-errors.png') });
     assert.deepEqual(problems.errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a VAE chosen in the page trains: its -ELBO falls, prior samples and the decoded latent grid are drawn', async () => {
+  const context = await newContext();
+  try {
+    // 1500 steps of a 32 x 2 VAE: about a second of training in the worker.
+    const { page, problems } = await openPage(context, `${env.base}?train.steps=1500&train.width=32&train.depth=2&train.lr=0.01`);
+    await page.selectOption('#train-controls [name=sde]', 'vae');
+    await page.click('#train-controls [name=run]');
+    await waitTrain(page, () => document.getElementById('train').dataset.state === 'done'
+      && window.thinkdiffPage.train.view.progress.step === 1500);
+    const { view, losses } = await train(page);
+    const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
+    const early = mean(losses.slice(0, 20)), late = mean(losses.slice(-200));
+    console.log(`VAE in the page: -ELBO ${early.toFixed(3)} -> ${late.toFixed(3)} nats over ${losses.length} steps; ` +
+      `SW2 ${view.metrics.sw2.toFixed(3)} (floor ${view.metrics.sw2Floor.toFixed(3)})`);
+    assert.ok(late < early - 0.5, `-ELBO did not fall (${early} -> ${late})`);
+    assert.equal(view.family, 'vae');
+    assert.equal(view.settings.sde, 'vae');
+    assert.equal(view.x.length, 2000);
+    assert.ok(view.grid && view.grid.length === 2 * 17 * 17, 'the latent grid replaces the score field');
+    const r = view.x.filter((_, i) => i % 2 === 0).map((x, i) => Math.hypot(x, view.x[2 * i + 1])).sort((a, b) => a - b);
+    assert.ok(Math.abs(r[500] - 2) < 0.5, `prior samples are not on the ring (median radius ${r[500]})`);
+    const captions = await page.locator('#train figcaption').allTextContents();
+    assert.ok(captions.some((c) => /no score/.test(c)) && captions.some((c) => /−ELBO/.test(c)), captions.join(' | '));
+    const plots = await glCoverage(page, '#train canvas.plot-gl');
+    console.log(`plots drawn: ${plots.map((p) => `${(100 * p.fraction).toFixed(2)}%`).join(', ')}`);
+    await page.locator('#train').screenshot({ path: join(ARTIFACTS, 'section-train-vae.png') });
+    for (const p of plots) assert.ok(p.fraction > 0.003, `a training plot is empty (${(100 * p.fraction).toFixed(2)}% drawn)`);
+    // A VAE file dropped on the page (the CLI's shipped VAE) is shown and continues training.
+    await page.setInputFiles('#train-controls [name=file]', { name: 'vae.safetensors', mimeType: 'application/octet-stream',
+      buffer: readFileSync(join(WEB, 'weights', 'vae.safetensors')) });
+    await waitTrain(page, () => /Loaded vae\.safetensors: a vae model/.test(document.getElementById('train-message').textContent));
+    const loaded = await train(page);
+    assert.equal(loaded.view.family, 'vae');
+    assert.equal(loaded.view.progress.step, 0);
+    assert.equal(await page.inputValue('#train-controls [name=sde]'), 'vae');
+    await page.click('#train-controls [name=run]');
+    await waitTrain(page, () => window.thinkdiffPage.train.steps >= 200);
+    await page.click('#train-controls [name=run]');
+    const cont = (await train(page)).losses;
+    console.log(`dropped shipped VAE: -ELBO over its first 50 steps ${mean(cont.slice(0, 50)).toFixed(3)} nats`);
+    assert.ok(mean(cont.slice(0, 50)) < late, 'the dropped VAE did not start from its trained weights');
+    assert.deepEqual(problems, { console: [], errors: [], csp: [] });
   } finally {
     await context.close();
   }

@@ -172,7 +172,7 @@ test('CSV text becomes points; garbage and too few points are refused naming the
   assert.equal(td.liveHandles(), before);
 });
 
-test('bad settings, bad handles and files that are not 2-D diffusion models are refused with a reason', () => {
+test('bad settings, bad handles and files that are not 2-D diffusion models or VAEs are refused with a reason', () => {
   const before = td.liveHandles();
   refuses(() => new Trainer(td, { ...SMALL, sde: 'nope' }), /unknown model 'nope'/);
   refuses(() => new Trainer(td, { ...SMALL, width: 0 }), /width must be positive/);
@@ -183,7 +183,7 @@ test('bad settings, bad handles and files that are not 2-D diffusion models are 
   refuses(() => new Trainer(td, { ...SMALL, seed: -1 }), /seed/);
   refuses(() => new Trainer(td, { ...SMALL, data: 'spiral' }), /unknown data set/);
   refuses(() => new Trainer(td, { ...SMALL, init: new TextEncoder().encode('not a model at all') }), /header|short|safetensors/i);
-  refuses(() => new Trainer(td, { ...SMALL, init: weights('vae.safetensors') }), /vae|diffusion/);
+  refuses(() => new Trainer(td, { ...SMALL, init: weights('map1d.safetensors') }), /map1d|diffusion/);
   assert.equal(td.liveHandles(), before);
   const t = new Trainer(td, SMALL);
   refuses(() => t.run(0), /steps per slice must be positive/);
@@ -200,7 +200,7 @@ test('the worker ops keep the old trainer when a new one or a dropped file is re
   assert.ok(slice.losses.length >= 10 && slice.progress.step === slice.losses.length);
   assert.throws(() => trainCreate(td, { ...SMALL, points: new Float32Array(4) }), /too few points/);
   assert.throws(() => trainLoad(td, { ...SMALL, bytes: new TextEncoder().encode('{"x": 1}').buffer }), /not a thinkdiff model/);
-  assert.throws(() => trainLoad(td, { ...SMALL, bytes: weights('hvae.safetensors').buffer }), /holds a hvae model/);
+  assert.throws(() => trainLoad(td, { ...SMALL, bytes: weights('map1d.safetensors').buffer }), /holds a map1d model/);
   assert.throws(() => trainCsv(td, { text: '1,2\nfoo bar baz\n' }), /line 2/);
   // Still the same run: its step count carried on.
   const view = trainView(td, { n: 200, steps: 20, score: true, res: 5 });
@@ -214,4 +214,93 @@ test('the worker ops keep the old trainer when a new one or a dropped file is re
   assert.equal(loaded.info.family, 'diffusion');
   assert.equal(loaded.progress.step, 0);
   assert.equal(td.liveHandles(), before + 1, 'only the current trainer is live');
+});
+
+// ---- VAE and HVAE: the same loop, loss -ELBO ---------------------------------------------------
+
+// The ring's modes (std 0.02) are hard for a VAE: 1000 steps put its mass on the ring, not on 8/8 modes.
+const VAE = { ...SMALL, sde: 'vae', width: 32, depth: 2, batch: 128, steps: 1000, lr: 1e-2 };
+
+test('a VAE trains in slices: -ELBO falls, and the export loads as the CLI\'s vae with prior samples near the data', () => {
+  withTrainer(VAE, (t) => {
+    const first = t.run(50), rest = [];
+    for (let i = 0; i < 19; i++) rest.push(...t.run(50));
+    assert.equal(t.run(1).length, 0, 'the run ends at step 1000');
+    const early = mean(Array.from(first.slice(0, 20))), late = mean(rest.slice(-100));
+    console.log(`VAE -ELBO: first 20 steps ${early.toFixed(3)}, last 100 ${late.toFixed(3)} nats`);
+    assert.ok(late < early - 0.5, `-ELBO did not fall (${early} -> ${late})`);
+    const p = t.progress();
+    assert.equal(p.step, 1000);
+    assert.ok(Math.abs(p.loss - late) < 1, `smoothed loss ${p.loss} vs ${late}`);
+    // The export goes through td_vae_load, the loader `thinkdiff sample --model` uses.
+    const m = td.model(t.exportBytes()), rng = td.rng(1, 1), er = td.rng(2, 1);
+    try {
+      assert.equal(m.family, 'vae');
+      const meta = m.info.meta;
+      assert.equal(meta.model, 'vae');
+      assert.deepEqual([meta.x_dim, meta.z_dim, meta.hidden, meta.depth, meta.act], ['2', '2', '32', '2', 'silu']);
+      assert.equal(meta.data, 'ring8');
+      assert.equal(meta.train_steps, '1000');
+      assert.equal(m.info.params, p.params);
+      const x = m.vaeSample(rng, 1000).x, met = t.metrics(x, 1);
+      const far = t.metrics(new Float32Array(2000).map(() => 3), 1);   // every point at (3, 3)
+      console.log(`VAE after 1000 steps: ${met.modesCovered}/8 modes, SW2 ${met.sw2.toFixed(3)} (a point mass: ${far.sw2.toFixed(3)})`);
+      assert.ok(met.sw2 < 0.3 * far.sw2, `SW2 ${met.sw2} vs ${far.sw2}`);
+      // The page's loss is the model's own -ELBO: the exported weights agree on fresh data.
+      const e = m.elbo(er, t.data(er, 4000));
+      console.log(`ELBO of the export on 4000 fresh points: ${e.elbo.toFixed(3)} nats`);
+      assert.ok(Math.abs(-e.elbo - late) < 1, `ELBO ${e.elbo} vs loss ${late}`);
+    } finally {
+      m.free(); rng.free(); er.free();
+    }
+  });
+});
+
+test('an HVAE trains too, and a VAE export continues training with its own architecture', () => {
+  const bytes = withTrainer({ ...VAE, sde: 'hvae', steps: 600 }, (t) => {
+    const l = Array.from(t.run(600));
+    console.log(`HVAE -ELBO: first 20 steps ${mean(l.slice(0, 20)).toFixed(3)}, last 100 ${mean(l.slice(-100)).toFixed(3)} nats`);
+    assert.ok(mean(l.slice(-100)) < mean(l.slice(0, 20)) - 0.2, 'HVAE -ELBO fell');   // slower: two latents
+    const m = td.model(t.exportBytes());
+    try { assert.equal(m.family, 'hvae'); assert.equal(m.info.meta.z2_dim, '2'); } finally { m.free(); }
+    return t.exportBytes();
+  });
+  withTrainer({ ...SMALL, width: 8, init: bytes, steps: 20 }, (t) => {
+    assert.equal(t.run(20).length, 20);
+    const m = td.model(t.exportBytes());
+    try { assert.equal(m.family, 'hvae'); assert.equal(m.info.meta.hidden, '32'); } finally { m.free(); }
+  });
+  // The shipped VAE (trained by the CLI) is a starting point whose loss starts low.
+  withTrainer({ ...SMALL, init: weights('vae.safetensors'), steps: 50, lr: 1e-5 }, (t) => {
+    const fresh = withTrainer({ ...VAE, steps: 50 }, (u) => mean(Array.from(u.run(50))));
+    const shipped = mean(Array.from(t.run(50)));
+    console.log(`-ELBO over 50 steps: shipped VAE ${shipped.toFixed(3)}, fresh VAE ${fresh.toFixed(3)}`);
+    assert.ok(shipped < fresh - 1, `shipped ${shipped} vs fresh ${fresh}`);
+  });
+});
+
+test('VAE settings are checked and the worker shows a VAE with a decoded latent grid instead of a score', () => {
+  const before = td.liveHandles();
+  refuses(() => new Trainer(td, { ...VAE, sde: 'VAE' }), /unknown model 'VAE'.*vae or hvae/);
+  refuses(() => new Trainer(td, { ...VAE, depth: 9 }), /depth/);
+  refuses(() => new Trainer(td, { ...VAE, lr: 2 }), /learning rate/);
+  refuses(() => new Trainer(td, { ...VAE, points: new Float32Array(6) }), /too few points/);
+  assert.equal(td.liveHandles(), before);
+  const { trainCreate, trainRun, trainView, trainLoad, trainExport } = TRAIN_OPS;
+  trainCreate(td, VAE);
+  trainRun(td, { ms: 20, chunk: 10 });
+  const view = trainView(td, { n: 300, score: true, res: 6 });
+  assert.equal(view.family, 'vae');
+  assert.equal(view.score, null);
+  assert.equal(view.grid.length, 2 * 36);
+  assert.equal(view.x.length, 600);
+  assert.ok(view.metrics.sw2 > 0);
+  const exp = trainExport(td);
+  const loaded = trainLoad(td, { ...SMALL, bytes: exp.bytes.buffer });
+  assert.equal(loaded.info.family, 'vae');
+  const again = trainView(td, { n: 100, score: true, res: 4 });
+  assert.equal(again.settings.sde, 'vae');
+  assert.equal(again.settings.width, 32);
+  assert.equal(again.grid.length, 32);
+  assert.equal(td.liveHandles(), before, 'the worker\'s trainer was replaced, not leaked');
 });

@@ -1,13 +1,13 @@
 // api_train.js - the JavaScript side of src/wasm/api_train.c: a Trainer handle that trains a
-// 2-D diffusion model a slice of steps at a time, and exports it as .safetensors bytes.
+// 2-D diffusion model (or a VAE / HVAE) a slice of steps at a time, and exports it as .safetensors bytes.
 // Same rules as api.js: heap buffers freed in finally blocks, C reasons as TdErrors.
 import { TdError } from './api.js';
 
-export const TRAIN_SDES = ['ddpm-linear', 'ddpm-cosine', 'vp', 'subvp', 've'];
+export const TRAIN_SDES = ['ddpm-linear', 'ddpm-cosine', 'vp', 'subvp', 've', 'vae', 'hvae'];
 export const TOYS = ['ring8', 'moons', 'swissroll', 'checkerboard'];
 
 export class Trainer {
-  // td: a Thinkdiff (api.js). opts: { sde, data (a toy name) | points (Float32Array (n, 2)),
+  // td: a Thinkdiff (api.js). opts: { sde (a diffusion kind, 'vae' or 'hvae'), data (a toy name) | points (Float32Array (n, 2)),
   // width, depth, batch, steps, lr, ema, seed, init (checkpoint bytes to start from) }.
   constructor(td, { sde = 'ddpm-cosine', data = 'ring8', points = null, width = 64, depth = 3, batch = 128,
     steps = 12000, lr = 4e-3, ema = 0.995, seed = 0, init = null }) {

@@ -39,8 +39,8 @@ function trainCreate(td, args) {
   return { progress: trainer.progress() };
 }
 
-// A dropped checkpoint: it must be a diffusion model of 2-D points; training goes on from
-// its weights with the page's data and optimiser settings.
+// A dropped checkpoint: it must be a diffusion model, VAE or HVAE of 2-D points; training goes
+// on from its weights with the page's data and optimiser settings.
 function trainLoad(td, { bytes, ...rest }) {
   let info;
   try {
@@ -50,13 +50,16 @@ function trainLoad(td, { bytes, ...rest }) {
   } catch (e) {
     throw new Error(`this file is not a thinkdiff model: ${e.message.replace(/\.$/, '')}`);
   }
-  if (info.family !== 'diffusion')
-    throw new Error(`this file holds a ${info.family} model; the trainer continues diffusion models of 2-D points`);
-  if (Number(info.meta.data_dim) !== 2 || Number(info.meta.n_classes || 0) || Number(info.meta.cond_dim || 0))
+  const vae = info.family === 'vae' || info.family === 'hvae';
+  if (info.family !== 'diffusion' && !vae)
+    throw new Error(`this file holds a ${info.family} model; the trainer continues diffusion models and VAEs of 2-D points`);
+  if (vae && Number(info.meta.x_dim) !== 2)
+    throw new Error(`this ${info.family} model is not a model of 2-D points (x_dim ${info.meta.x_dim})`);
+  if (!vae && Number(info.meta.data_dim) !== 2 || Number(info.meta.n_classes || 0) || Number(info.meta.cond_dim || 0))
     throw new Error(`this diffusion model is not an unconditional 2-D model (data_dim ${info.meta.data_dim})`);
   const out = trainCreate(td, { ...rest, init: new Uint8Array(bytes) });
-  settings.sde = info.meta.sde;
-  settings.width = Number(info.meta.width);
+  settings.sde = vae ? info.family : info.meta.sde;
+  settings.width = Number(vae ? info.meta.hidden : info.meta.width);
   settings.depth = Number(info.meta.depth);
   return { ...out, info };
 }
@@ -84,8 +87,10 @@ function trainReset() {
   return { progress: trainer.progress() };
 }
 
-// The current model: n samples (the CLI's sampler from `seed`), their metrics against the
-// data, and optionally the learned score on a (res, res) grid over [-extent, extent]^2 at t.
+// The current model: n samples (the CLI's sampler from `seed`; a VAE's decoded prior draws),
+// their metrics against the data, and optionally the learned score on a (res, res) grid over
+// [-extent, extent]^2 at t - or, for a VAE, which has no score, its decoder on a (res, res)
+// grid of latents over [-2.5, 2.5]^2 (`grid`, row-major (res, res, 2)): how it folds the plane.
 function trainView(td, { n = 1000, sampler = 'ddpm', steps = 100, seed = 1, metrics = true, score = false, t = 0.1,
   res = 17, extent = 4 }) {
   checkInt('samples', n, 2, 20000);
@@ -94,12 +99,20 @@ function trainView(td, { n = 1000, sampler = 'ddpm', steps = 100, seed = 1, metr
   const tr = current(), t0 = performance.now();
   const bytes = tr.exportBytes();
   return using([td.model(bytes), td.rng(seed, 1)], (model, rng) => {
-    const run = model.sample(rng, n, { sampler, steps });
+    const vae = model.family === 'vae' || model.family === 'hvae';
+    const run = vae ? model.vaeSample(rng, n) : model.sample(rng, n, { sampler, steps });
     const sampleMs = performance.now() - t0;
     const met = metrics ? tr.metrics(run.x, seed) : null;
-    const field = score ? model.scoreGrid(t, [-extent, extent, -extent, extent], res, res) : null;
-    return { x: run.x, metrics: met, score: field, res, extent, t, progress: tr.progress(), sampleMs,
-      settings: { ...settings } };
+    const field = score && !vae ? model.scoreGrid(t, [-extent, extent, -extent, extent], res, res) : null;
+    let grid = null;
+    if (score && vae) {
+      const z = new Float32Array(2 * res * res);
+      for (let r = 0; r < res; r++)
+        for (let c = 0; c < res; c++) z.set([-2.5 + 5 * c / (res - 1), -2.5 + 5 * r / (res - 1)], 2 * (r * res + c));
+      grid = model.vaeDecode(z);
+    }
+    return { x: run.x, metrics: met, score: field, grid, family: model.family, res, extent, t, progress: tr.progress(),
+      sampleMs, settings: { ...settings } };
   });
 }
 

@@ -1,5 +1,6 @@
 // train.js - section "Train it yourself": choose or paint the data, train a 2-D diffusion
-// model in the worker, watch its loss, samples, score field and metrics, keep it.
+// model (or a VAE / HVAE) in the worker, watch its loss, samples, score field (a VAE's decoded
+// latent grid) and metrics, keep it.
 //
 // The main thread only draws and drives: it asks the worker for slices of steps
 // (trainRun, ~120 ms each, so Pause answers at once and the page never freezes) and about
@@ -9,7 +10,8 @@ import { Plot, themeColor } from '../gl.js';
 import { choiceParam, getParam, intParam, numParam, setParams } from '../url.js';
 
 const DATA = ['ring8', 'moons', 'swissroll', 'checkerboard', 'drawing'];
-const SDES = ['ddpm-cosine', 'ddpm-linear', 'vp', 'subvp', 've'];
+const SDES = ['ddpm-cosine', 'ddpm-linear', 'vp', 'subvp', 've', 'vae', 'hvae'];
+const VAES = ['vae', 'hvae'];   // no score and a loss (-ELBO, nats) that may be negative
 const EXTENT = 4;              // every view shows [-4, 4]^2, where the toy sets live
 const VIEW_MS = 1000;          // a view of the current model about once a second
 const SLICE_MS = 120;          // worker time per slice
@@ -60,6 +62,17 @@ export async function setupTrain(client) {
   const lossPlot = new Plot(lossFigure, { xlabel: 'step', ylabel: 'log₁₀ loss', aspect: 0.3,
     caption: 'Training loss per step (light) and its running mean (dark); the grey line is the loss of a net that predicts ε̂ = 0.' });
   for (const p of [dataPlot, samplePlot, scorePlot]) p.setView(-EXTENT, EXTENT, -EXTENT, EXTENT);
+  const captions = [samplePlot, scorePlot, lossPlot].map((p) => p.figure.querySelector('figcaption'));
+  const diffusionText = captions.map((c) => c.innerHTML);
+  const vaeText = ['The current model\'s samples (EMA weights: prior draws z ~ N(0, I) through the decoder) over the data (grey).',
+    'A VAE has no score: its decoder on a grid of latents over [−2.5, 2.5]², how it folds the plane onto the data (samples grey).',
+    'Training loss per step, −ELBO in nats (light), and its running mean (dark); it can go below 0 for tight data.'];
+  // Captions and the loss axis follow the kind of model shown.
+  function setKind(vae) {
+    captions.forEach((c, i) => { c.innerHTML = vae ? vaeText[i] : diffusionText[i]; });
+    lossPlot.opts.ylabel = vae ? '−ELBO (nats)' : 'log₁₀ loss';
+  }
+  const shownVae = () => VAES.includes(view ? view.settings.sde : form.sde.value);
 
   // ---- state ----
   const urlPoints = decodePoints(getParam('train', 'pts', ''));
@@ -239,6 +252,8 @@ export async function setupTrain(client) {
       if (data) p.points(data, muted(), 2.5);
       p.points(view.x, themeColor('--accent', 0.8), 2.5);
     });
+    setKind(Boolean(view.grid));
+    if (view.grid) { drawGrid(view); return; }
     const { res, extent, score } = view, cell = 2 * extent / res;
     let max = 1e-6;
     for (let i = 0; i < res * res; i++) max = Math.max(max, Math.hypot(score[2 * i], score[2 * i + 1]));
@@ -263,9 +278,29 @@ export async function setupTrain(client) {
     });
   }
 
+  // A VAE's decoder on the latent grid: each latent row and column drawn as a polyline.
+  function drawGrid({ grid, res, x }) {
+    const seg = new Float32Array(2 * res * (res - 1) * 4);
+    let k = 0;
+    for (let r = 0; r < res; r++) {
+      for (let c = 0; c + 1 < res; c++) {
+        const a = r * res + c, b = c * res + r;   // (r, c)-(r, c+1) and (c, r)-(c+1, r)
+        seg.set([grid[2 * a], grid[2 * a + 1], grid[2 * a + 2], grid[2 * a + 3]], k); k += 4;
+        seg.set([grid[2 * b], grid[2 * b + 1], grid[2 * (b + res)], grid[2 * (b + res) + 1]], k); k += 4;
+      }
+    }
+    scorePlot.draw((p) => {
+      p.points(x, muted(), 2);
+      p.segments(seg, themeColor('--ink', 0.7), 1.2);
+      p.points(grid, themeColor('--accent', 0.9), 3);
+    });
+  }
+
   // The loss of a net that predicts eps_hat = 0 is E|eps|^2 / 2 = 1 per coordinate (log 0):
   // every curve starts near that line and should fall below it.
+  // A VAE's -ELBO may be negative: plotted as it is, without the baseline.
   function drawLoss() {
+    if (shownVae()) { drawElbo(); return; }
     const n = losses.length, baseline = (p, x1) => p.line([0, x1], [0, 0], themeColor('--muted', 0.6), 4);
     if (n < 2) {
       lossPlot.setView(0, Number(form.steps.value) || 1000, -1, 0.3);
@@ -282,6 +317,29 @@ export async function setupTrain(client) {
     lossPlot.setView(0, Math.max(n, 10), lo, hi);
     lossPlot.draw((p) => {
       baseline(p, Math.max(n, 10));
+      p.line(xs, ys, themeColor('--muted', 0.35), 1);
+      p.line(xs, ms, themeColor('--accent'), 2);
+    });
+  }
+
+  function drawElbo() {
+    setKind(true);
+    const n = losses.length;
+    if (n < 2) {
+      lossPlot.setView(0, Number(form.steps.value) || 1000, -2, 4);
+      lossPlot.draw(() => {});
+      return;
+    }
+    const stride = Math.max(1, Math.floor(n / 800)), xs = [], ys = [], ms = [];
+    let run = losses[0];
+    for (let i = 0; i < n; i++) {
+      run = 0.98 * run + 0.02 * losses[i];
+      if (i % stride === 0) { xs.push(i + 1); ys.push(losses[i]); ms.push(run); }
+    }
+    // The view follows the running mean, so the first steps' large losses do not flatten it.
+    const lo = Math.min(...ms, ...ys.slice(-200)) - 0.2, hi = Math.max(...ms.slice(Math.floor(ms.length / 10))) + 1;
+    lossPlot.setView(0, Math.max(n, 10), lo, Math.max(hi, lo + 0.5));
+    lossPlot.draw((p) => {
       p.line(xs, ys, themeColor('--muted', 0.35), 1);
       p.line(xs, ms, themeColor('--accent'), 2);
     });
@@ -360,11 +418,12 @@ export async function setupTrain(client) {
         made = key();
         losses = [];
         timeline.length = 0;
-        form.sde.value = SDES.includes(r.info.meta.sde) ? r.info.meta.sde : form.sde.value;
+        const kind = VAES.includes(r.info.family) ? r.info.family : r.info.meta.sde;
+        form.sde.value = SDES.includes(kind) ? kind : form.sde.value;
         made = key();
         await refreshView();
         setState('paused');
-        say(`Loaded ${file.name}: a ${r.info.meta.sde} model, ${r.info.params.toLocaleString()} parameters, trained ` +
+        say(`Loaded ${file.name}: a ${kind} model, ${r.info.params.toLocaleString()} parameters, trained ` +
           `${Number(r.info.meta.train_steps || 0).toLocaleString()} steps on ${r.info.meta.data || 'unknown data'}. Train to go on from it.`);
       }
     } catch (e) {
@@ -394,7 +453,8 @@ export async function setupTrain(client) {
   window.thinkdiffPage = window.thinkdiffPage || {};
   Object.defineProperty(window.thinkdiffPage, 'train', { configurable: true, get: () => ({
     state, steps: losses.length, dataView: dataPlot.view.slice(), losses: losses.slice(), timeline: timeline.slice(), drawing: drawing.slice(),
-    view: view && { x: Array.from(view.x), metrics: view.metrics, progress: view.progress, settings: view.settings },
+    view: view && { x: Array.from(view.x), metrics: view.metrics, progress: view.progress, settings: view.settings,
+      family: view.family, grid: view.grid && Array.from(view.grid) },
   }) });
   setState('idle');
   drawLoss();
