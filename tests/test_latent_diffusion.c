@@ -171,7 +171,7 @@ static int read_weights(const char *name, uint8_t **bytes, size_t *len) {
     return 0;
 }
 
-TEST(guided_latent_diffusion_reaches_97_percent_accuracy_and_beats_the_vae_frechet_distance) {
+TEST(guided_latent_diffusion_reaches_97_percent_accuracy_delta_e_5_and_beats_the_vae_frechet_distance) {
     enum { N = 1000, H_MAX = 4096 };
     uint8_t *b = NULL;
     size_t len = 0;
@@ -225,11 +225,9 @@ TEST(guided_latent_diffusion_reaches_97_percent_accuracy_and_beats_the_vae_frech
     CHECK_EQ(td_frechet_distance(fgen, N, ftest, N, H, &fd_vae), TD_OK);
     printf("    g_class 3, g_color 2, ddim 50 steps, %d digits: accuracy %.1f%%, mean delta-E %.2f, FD %.2f "
            "(VAE prior samples: FD %.2f)\n", N, 100.0 * right / N, de / N, fd, fd_vae);
-    CHECK(right >= 970);
-    // The colour target is delta-E <= 5; the shipped model reaches ~8.8 (the
-    // unconditional VAE's colour head desaturates), so this guards the level reached.
-    CHECK(de / N <= 10.0);
-    CHECK(fd < 0.2 * fd_vae);
+    CHECK(right >= 970);     // the targets: accuracy >= 97%,
+    CHECK(de / N <= 5.0);    // mean delta-E <= 5,
+    CHECK(fd < 0.2 * fd_vae);   // and a Frechet distance clearly below the VAE's own samples
     td_digit_vae_work_free(&vw);
     td_classifier_work_free(&cw);
     free(ftest);
@@ -246,7 +244,7 @@ int main(void) {
     RUN(rows_keep_their_own_conditions_whatever_the_chunking);
     RUN(bad_conditions_are_refused);
     RUN(a_checkpoint_refuses_a_vae_it_was_not_trained_on);
-    RUN(guided_latent_diffusion_reaches_97_percent_accuracy_and_beats_the_vae_frechet_distance);
+    RUN(guided_latent_diffusion_reaches_97_percent_accuracy_delta_e_5_and_beats_the_vae_frechet_distance);
     if (data_ok) td_mnist_free(&data);
     return check_summary("test_latent_diffusion");
 }

@@ -1,4 +1,4 @@
-// test_style.c - style codes from the conditional VAE: blind to colour, and on the shipped
+// test_style.c - style codes from the conditional VAE: blind to colour, told the class, and on the shipped
 // weights 500 test references re-rendered into other classes keep their slant and stroke
 // weight while the classifier reads the new class.
 #include <stdlib.h>
@@ -36,7 +36,8 @@ TEST(the_style_code_ignores_the_reference_colour) {
     CHECK_EQ(td_digit_vae_init(&v, &cfg, &rng), TD_OK);
     CHECK_EQ(td_digit_vae_work_init(&w, &v, 4), TD_OK);
     static float x[3 * TD_DIGIT_FLOATS], ink[TD_MNIST_PIXELS];
-    float codes[3 * 16], code_ink[16];
+    const int Z = cfg.z_dim, same_class[3] = {4, 4, 4}, other_class[1] = {7};
+    float codes[3 * TD_DIGIT_VAE_MAX_Z], code_ink[TD_DIGIT_VAE_MAX_Z], code_other[TD_DIGIT_VAE_MAX_Z];
     uint8_t gray[TD_MNIST_PIXELS];
     for (int p = 0; p < TD_MNIST_PIXELS; p++) {
         gray[p] = (uint8_t)(((p % 28) > 10 && (p % 28) < 16) ? 255 : 0);
@@ -45,17 +46,20 @@ TEST(the_style_code_ignores_the_reference_colour) {
     td_digit_colorize(gray, (td_rgb){1.0f, 0.2f, 0.1f}, 0, 0, x);
     td_digit_colorize(gray, (td_rgb){0.1f, 0.3f, 0.8f}, 0, 0, x + TD_DIGIT_FLOATS);
     td_digit_colorize(gray, (td_rgb){1.0f, 1.0f, 1.0f}, 1, 0, x + 2 * TD_DIGIT_FLOATS);   // shifted: another code
-    CHECK_EQ(td_style_encode(&v, &w, x, 3, codes), TD_OK);
-    CHECK_EQ(td_style_encode_ink(&v, &w, ink, 1, code_ink), TD_OK);
-    double same = 0.0, moved = 0.0, from_ink = 0.0;
-    for (int j = 0; j < 16; j++) {
-        same = fmax(same, fabs((double)codes[j] - (double)codes[16 + j]));
-        moved = fmax(moved, fabs((double)codes[j] - (double)codes[32 + j]));
+    CHECK_EQ(td_style_encode(&v, &w, x, same_class, 3, codes), TD_OK);
+    CHECK_EQ(td_style_encode_ink(&v, &w, ink, same_class, 1, code_ink), TD_OK);
+    CHECK_EQ(td_style_encode(&v, &w, x, other_class, 1, code_other), TD_OK);
+    double same = 0.0, moved = 0.0, from_ink = 0.0, relabelled = 0.0;
+    for (int j = 0; j < Z; j++) {
+        same = fmax(same, fabs((double)codes[j] - (double)codes[Z + j]));
+        moved = fmax(moved, fabs((double)codes[j] - (double)codes[2 * Z + j]));
         from_ink = fmax(from_ink, fabs((double)codes[j] - (double)code_ink[j]));
+        relabelled = fmax(relabelled, fabs((double)codes[j] - (double)code_other[j]));
     }
     CHECK(same < 1e-5);
     CHECK(from_ink < 1e-5);
-    CHECK(moved > 1e-4);   // the comparison can fail: a different stroke gives a different code
+    CHECK(moved > 1e-4);        // the comparison can fail: a different stroke gives a different code
+    CHECK(relabelled > 1e-4);   // and the encoder reads the class it is told
     td_digit_vae_work_free(&w);
     td_digit_vae_free(&v);
 }
@@ -70,19 +74,24 @@ TEST(style_needs_the_conditional_vae_and_valid_requests) {
     CHECK_EQ(td_digit_vae_init(&v, &cfg, &rng), TD_OK);
     CHECK_EQ(td_digit_vae_work_init(&w, &v, 2), TD_OK);
     static float x[TD_DIGIT_FLOATS];
-    float codes[16];
-    CHECK_EQ(td_style_encode(&v, &w, x, 1, codes), TD_ERR_ARG);
+    float codes[TD_DIGIT_VAE_MAX_Z];
+    int label = 3, bad_label = 10;
+    CHECK_EQ(td_style_encode(&v, &w, x, &label, 1, codes), TD_ERR_ARG);
     CHECK_CONTAINS(td_error_message(), "conditional");
     td_digit_vae_work_free(&w);
     td_digit_vae_free(&v);
     cfg.kind = TD_DIGIT_VAE_COND;
     CHECK_EQ(td_digit_vae_init(&v, &cfg, &rng), TD_OK);
     CHECK_EQ(td_digit_vae_work_init(&w, &v, 2), TD_OK);
-    int label = 3;
     float bad_colour[3] = {0.5f, 2.0f, 0.0f};
     CHECK_EQ(td_style_render(&v, &w, codes, &label, bad_colour, 1, x), TD_ERR_ARG);
     CHECK_EQ(td_style_render(&v, &w, codes, NULL, bad_colour, 1, x), TD_ERR_ARG);
-    CHECK_EQ(td_style_encode(&v, &w, x, 0, codes), TD_ERR_ARG);
+    CHECK_EQ(td_style_encode(&v, &w, x, &label, 0, codes), TD_ERR_ARG);
+    CHECK_EQ(td_style_encode(&v, &w, x, NULL, 1, codes), TD_ERR_ARG);   // the class is required
+    CHECK_CONTAINS(td_error_message(), "class");
+    CHECK_EQ(td_style_encode(&v, &w, x, &bad_label, 1, codes), TD_ERR_ARG);
+    CHECK_CONTAINS(td_error_message(), "0..9");
+    CHECK_EQ(td_style_encode(&v, &w, x, &label, 1, codes), TD_OK);
     td_digit_vae_work_free(&w);
     td_digit_vae_free(&v);
 }
@@ -106,7 +115,7 @@ TEST(shipped_style_keeps_slant_and_stroke_weight_when_asked_for_other_classes) {
     CHECK_EQ(td_digits_render(&data, idx, N, TD_DIGITS_EVAL_COLOR_SEED, ref, labels, NULL), TD_OK);
     td_digit_vae_work w;
     CHECK_EQ(td_digit_vae_work_init(&w, &v, 100), TD_OK);
-    CHECK_EQ(td_style_encode(&v, &w, ref, N, codes), TD_OK);
+    CHECK_EQ(td_style_encode(&v, &w, ref, labels, N, codes), TD_OK);   // with their own (test) labels
     td_rng rng;
     td_rng_seed(&rng, 9, 0);
     for (int i = 0; i < N; i++) {
@@ -129,12 +138,13 @@ TEST(shipped_style_keeps_slant_and_stroke_weight_when_asked_for_other_classes) {
     double rs = td_pearson(s_ref, s_gen, N), rw = td_pearson(w_ref, w_gen, N);
     printf("    %d references into other classes: slant r %.3f, stroke weight r %.3f, accuracy %.1f%%\n", N, rs, rw,
            100.0 * right / N);
+    // The targets. KNOWN MISS (kept at the target on purpose): the shipped
+    // conditional VAE (Z 4) reaches stroke weight r ~0.696 against 0.7; larger codes keep
+    // stroke weight better but carry some class, and then fewer than 95% of re-rendered
+    // digits read as their new class (see td_digit_vae_defaults in digit_vae.c).
     CHECK(rs >= 0.8);
     CHECK(rw >= 0.7);
-    // The target is >= 95% of re-rendered digits read as their new class; the
-    // shipped conditional VAE reaches ~17%: its code still carries the class, so the
-    // decoder mostly redraws the reference's digit. This guards the level reached.
-    CHECK(right >= 50);
+    CHECK(right >= 475);   // >= 95% read as their new class
     td_classifier_work_free(&cw);
     td_digit_vae_work_free(&w);
     td_classifier_free(&clf);

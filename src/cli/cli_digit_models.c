@@ -81,7 +81,7 @@ static td_status load_vae(const char *path, td_digit_vae *vae) {
 
 static int train_vae_kind(const cli_digits_train_args *a, td_digit_vae_kind kind) {
     td_digit_vae_config cfg = td_digit_vae_defaults(kind);
-    td_train_config tc = train_config(a, kind == TD_DIGIT_VAE_COND ? 4000 : 3000, 1e-3,
+    td_train_config tc = train_config(a, kind == TD_DIGIT_VAE_COND ? 4000 : 6000, 1e-3,
                                       kind == TD_DIGIT_VAE_COND ? 200 : 100);
     int batch = a->batch ? a->batch : 128;
     td_rng rng;
@@ -295,7 +295,9 @@ const cli_command cli_digits_sample_cmd = {
     "With --style or --style-index the digits take the reference's style (slant, stroke\n"
     "weight, shape): its code in the conditional VAE (digit_cvae.safetensors beside the\n"
     "model, or --cvae FILE) is decoded in the requested class and colour; the first digit\n"
-    "uses the code's mean, the others draws from the encoder's posterior.\n"
+    "uses the code's mean, the others draws from the encoder's posterior. The encoder is\n"
+    "told the reference's class: a test digit's label, or for a PNG the evaluation\n"
+    "classifier's guess (classifier.safetensors beside the model, or --classifier FILE).\n"
     "\n"
     "Options:\n"
     "  --class C           0..9 (required)\n"
@@ -311,8 +313,10 @@ const cli_command cli_digits_sample_cmd = {
     "                      background; cropped and centred as MNIST digits are\n"
     "  --style-index I     the reference is test digit I (0 .. 999) of the MNIST cache\n"
     "  --data FILE         the MNIST cache for --style-index (default .cache/mnist/mnist-10k.bin)\n"
-    "  --grid              latent models: every class (rows) in 8 colours (columns) instead\n"
-    "  --vae FILE, --cvae FILE   override the models found beside --model\n"
+    "  --grid              latent models: every class (rows) in 8 colours (columns) instead;\n"
+    "                      the conditional VAE: 6 test digits (first column), each in\n"
+    "                      every class (columns 0..9) in the style of that digit\n"
+    "  --vae FILE, --cvae FILE, --classifier FILE   override the models found beside --model\n"
     "  --out FILE          .png (a grid, each digit 56 x 56) or .npy (N x 28 x 28 x 3\n"
     "                      float32 in [0, 1]) (required)\n"
     "\n"
@@ -322,8 +326,24 @@ const cli_command cli_digits_sample_cmd = {
 
 int cli_digits_sample(int argc, char **argv) { return run_digits_sample(argc, argv); }
 
-static int style_sample(const char *cvae_path, const char *ref, int ref_index, const char *data, int label,
-                        const float rgb[3], int n, td_rng *rng, float *out) {
+// The reference's class for the style encoder: the label of a test digit, or for a PNG
+// the evaluation classifier's guess (a measuring tool, borrowed here as the labeller of
+// an unlabelled reference; it reads 98.8% of the test digits right).
+static td_status reference_class(const char *clf_path, const float *rgbref, int *label) {
+    td_classifier clf;
+    td_classifier_work cw;
+    td_status st = load_classifier(clf_path, &clf);
+    if (st != TD_OK) return st;
+    if ((st = td_classifier_work_init(&cw, &clf, 1, 0)) == TD_OK) {
+        st = td_classifier_predict(&clf, &cw, rgbref, 1, label, NULL);
+        td_classifier_work_free(&cw);
+    }
+    td_classifier_free(&clf);
+    return st;
+}
+
+static int style_sample(const char *cvae_path, const char *clf_path, const char *ref, int ref_index,
+                        const char *data, int label, const float rgb[3], int n, td_rng *rng, float *out) {
     td_digit_vae cvae;
     if (load_vae(cvae_path, &cvae) != TD_OK) return cli_fail("%s", td_error_message());
     if (cvae.cfg.kind != TD_DIGIT_VAE_COND) {
@@ -331,6 +351,8 @@ static int style_sample(const char *cvae_path, const char *ref, int ref_index, c
         return cli_fail("'%s' is not the conditional digit VAE style needs", cvae_path);
     }
     float ink[TD_MNIST_PIXELS];
+    static float rgbref[TD_DIGIT_FLOATS];
+    int ref_label = -1;
     td_status st = TD_OK;
     if (ref) {
         uint8_t *bytes = NULL;
@@ -344,9 +366,12 @@ static int style_sample(const char *cvae_path, const char *ref, int ref_index, c
         if (st == TD_OK) {
             int idx = td_digits_split_index(ref_index, TD_SPLIT_TEST);
             for (int p = 0; p < TD_MNIST_PIXELS; p++) ink[p] = m.pixels[(size_t)idx * TD_MNIST_PIXELS + (size_t)p] / 255.0f;
+            ref_label = m.labels[idx];
             td_mnist_free(&m);
         }
     }
+    for (int p = 0; p < TD_MNIST_PIXELS; p++) rgbref[3 * p] = rgbref[3 * p + 1] = rgbref[3 * p + 2] = ink[p];
+    if (st == TD_OK && ref_label < 0) st = reference_class(clf_path, rgbref, &ref_label);
     td_digit_vae_work w;
     int Z = cvae.cfg.z_dim;
     float *codes = malloc((size_t)n * (size_t)Z * sizeof(float)), *cols = malloc((size_t)n * 3 * sizeof(float));
@@ -354,9 +379,7 @@ static int style_sample(const char *cvae_path, const char *ref, int ref_index, c
     float mu[TD_DIGIT_VAE_MAX_Z], lv[TD_DIGIT_VAE_MAX_Z];
     if (st == TD_OK && (!codes || !cols || !labels)) st = td_fail(TD_ERR_NOMEM, "out of memory for %d digits", n);
     if (st == TD_OK && (st = td_digit_vae_work_init(&w, &cvae, 64)) == TD_OK) {
-        float rgbref[TD_DIGIT_FLOATS];
-        for (int p = 0; p < TD_MNIST_PIXELS; p++) rgbref[3 * p] = rgbref[3 * p + 1] = rgbref[3 * p + 2] = ink[p];
-        st = td_digit_vae_encode(&cvae, &w, rgbref, 1, mu, lv);
+        st = td_digit_vae_encode(&cvae, &w, rgbref, &ref_label, 1, mu, lv);
         for (int i = 0; st == TD_OK && i < n; i++) {
             for (int j = 0; j < Z; j++)
                 codes[i * Z + j] = mu[j] + (i ? expf(0.5f * lv[j]) * (float)td_rng_normal(rng) : 0.0f);
@@ -373,10 +396,58 @@ static int style_sample(const char *cvae_path, const char *ref, int ref_index, c
     return st == TD_OK ? CLI_OK : cli_fail("%s", td_error_message());
 }
 
+// The style figure: 6 test digits (first column, in their evaluation colours), each
+// re-rendered into every class (columns 0..9) in one colour per row.
+static int style_grid(const char *cvae_path, const char *data, const char *out) {
+    enum { REFS = 6, COLS = 11, NG = REFS * COLS };
+    static const int refs[REFS] = {3, 150, 277, 414, 589, 731};   // test digits, various classes and slants
+    static const char *palette[REFS] = {"#ff3030", "#ff9a1f", "#47e04a", "#2fd9e8", "#b44dff", "#ffffff"};
+    static float gx[NG * TD_DIGIT_FLOATS], ref[REFS * TD_DIGIT_FLOATS];
+    float codes[REFS * TD_DIGIT_VAE_MAX_Z], gcol[3 * NG];
+    int idx[REFS], ref_labels[REFS], gl[NG];
+    td_digit_vae cvae;
+    td_digit_vae_work w;
+    td_mnist m;
+    if (load_vae(cvae_path, &cvae) != TD_OK) return cli_fail("%s", td_error_message());
+    if (cvae.cfg.kind != TD_DIGIT_VAE_COND) {
+        td_digit_vae_free(&cvae);
+        return cli_fail("'%s' is not the conditional digit VAE style needs", cvae_path);
+    }
+    td_status st = cli_digits_load_mnist(data ? data : TD_MNIST_CACHE_PATH, &m);
+    if (st == TD_OK) {
+        for (int i = 0; i < REFS; i++) idx[i] = td_digits_split_index(refs[i], TD_SPLIT_TEST);
+        st = td_digits_render(&m, idx, REFS, TD_DIGITS_EVAL_COLOR_SEED, ref, ref_labels, NULL);
+        td_mnist_free(&m);
+    }
+    if (st == TD_OK && (st = td_digit_vae_work_init(&w, &cvae, 64)) == TD_OK) {
+        st = td_style_encode(&cvae, &w, ref, ref_labels, REFS, codes);
+        const int Z = cvae.cfg.z_dim;
+        static float row_codes[NG * TD_DIGIT_VAE_MAX_Z];
+        for (int r = 0; r < REFS; r++) {
+            td_rgb c;
+            td_color_parse_hex(palette[r], &c);
+            for (int k = 0; k < COLS; k++) {
+                int i = r * COLS + k;
+                gl[i] = k == 0 ? ref_labels[r] : k - 1;
+                gcol[3 * i] = c.r, gcol[3 * i + 1] = c.g, gcol[3 * i + 2] = c.b;
+                memcpy(row_codes + (size_t)i * (size_t)Z, codes + (size_t)r * (size_t)Z, (size_t)Z * sizeof(float));
+            }
+        }
+        if (st == TD_OK) st = td_style_render(&cvae, &w, row_codes, gl, gcol, NG, gx);
+        for (int r = 0; st == TD_OK && r < REFS; r++)   // column 0: the reference itself
+            memcpy(gx + (size_t)(r * COLS) * TD_DIGIT_FLOATS, ref + (size_t)r * TD_DIGIT_FLOATS,
+                   TD_DIGIT_FLOATS * sizeof(float));
+        if (st == TD_OK) st = write_grid(out, gx, NG, COLS, 2);
+        td_digit_vae_work_free(&w);
+    }
+    td_digit_vae_free(&cvae);
+    return st == TD_OK ? CLI_OK : cli_fail("%s", td_error_message());
+}
+
 static int run_digits_sample(int argc, char **argv) {
     const cli_command *cmd = &cli_digits_sample_cmd;
     const char *model = NULL, *color = NULL, *style = NULL, *sampler = "ddim", *seed_text = "0", *out = NULL;
-    const char *vae_arg = NULL, *cvae_arg = NULL, *data = NULL;
+    const char *vae_arg = NULL, *cvae_arg = NULL, *clf_arg = NULL, *data = NULL;
     int label = -1, style_index = -1, steps = 50, n = 16, grid = 0;
     double gc = 3.0, gcol = 2.0;
     cli_option opts[] = {
@@ -388,6 +459,7 @@ static int run_digits_sample(int argc, char **argv) {
         {"seed", CLI_OPT_STRING, &seed_text},      {"out", CLI_OPT_STRING, &out},
         {"vae", CLI_OPT_STRING, &vae_arg},         {"cvae", CLI_OPT_STRING, &cvae_arg},
         {"data", CLI_OPT_STRING, &data},          {"grid", CLI_OPT_FLAG, &grid},
+        {"classifier", CLI_OPT_STRING, &clf_arg},
     };
     int n_pos, rc = cli_parse_args(cmd, argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), NULL, 0, 0, &n_pos);
     if (rc) return rc;
@@ -396,6 +468,9 @@ static int run_digits_sample(int argc, char **argv) {
     td_rgb c;
     if (grid) {   // every class (rows) in 8 colours (columns): the README's picture
         if (!model || !out) return cli_usage_error(cmd, "--grid needs --model and --out");
+        char gkind[64];
+        if (read_kind(model, gkind, sizeof gkind) != TD_OK) return cli_fail("%s", td_error_message());
+        if (strcmp(gkind, TD_DIGIT_CVAE_KIND) == 0) return style_grid(model, data, out);
         if ((rc = cli_parse_seed(cmd, seed_text, &seed))) return rc;
         if ((rc = cli_parse_sampler(cmd, sampler, &kind))) return rc;
         char vpath[1024];
@@ -453,7 +528,10 @@ static int run_digits_sample(int argc, char **argv) {
         if (cvae_arg) snprintf(path, sizeof path, "%s", cvae_arg);
         else if (strcmp(kind_name, TD_DIGIT_CVAE_KIND) == 0) snprintf(path, sizeof path, "%s", model);
         else sibling(model, "digit_cvae.safetensors", path, sizeof path);
-        rc = style_sample(path, style, style_index, data, label, rgb, n, &rng, x);
+        char clf_path[1024];
+        if (clf_arg) snprintf(clf_path, sizeof clf_path, "%s", clf_arg);
+        else sibling(model, "classifier.safetensors", clf_path, sizeof clf_path);
+        rc = style_sample(path, clf_path, style, style_index, data, label, rgb, n, &rng, x);
     } else if (strcmp(kind_name, TD_LATENT_KIND) == 0) {
         if (vae_arg) snprintf(path, sizeof path, "%s", vae_arg);
         else sibling(model, "digit_vae.safetensors", path, sizeof path);
@@ -523,9 +601,9 @@ const cli_command cli_digits_eval_cmd = {
     "             digit's 16 brightest pixels\n"
     "  FD         Frechet distance in the classifier's penultimate features, samples vs\n"
     "             test digits; the floor row compares 1,000 train digits with the test set\n"
-    "Style: 500 test digits are re-rendered into another class ((y + 1 + i mod 9) mod 10)\n"
-    "and a random colour; Pearson r of reference vs generated slant and stroke weight,\n"
-    "and the class accuracy of the re-rendered digits.\n"
+    "Style: 500 test digits are encoded with their labels and re-rendered into another\n"
+    "class ((y + 1 + i mod 9) mod 10) and a random colour; Pearson r of reference vs\n"
+    "generated slant and stroke weight, and the class accuracy of the re-rendered digits.\n"
     "\n"
     "Options:\n"
     "  --weights DIR       where digit_vae, digit_cvae, digit_latent and classifier\n"
@@ -722,7 +800,8 @@ static int run_digits_eval(int argc, char **argv) {
         double s_ref[NREF], s_gen[NREF], w_ref[NREF], w_gen[NREF];
         for (int i = 0; i < NREF; i++) idx[i] = td_digits_split_index(i * n_test / NREF, TD_SPLIT_TEST);
         if (st == TD_OK) st = td_digits_render(&m, idx, NREF, TD_DIGITS_EVAL_COLOR_SEED, ref, sl, NULL);
-        if (st == TD_OK) st = td_style_encode(&cvae, &w, ref, NREF, codes);
+        // The references' own (test) labels go to the style encoder with them.
+        if (st == TD_OK) st = td_style_encode(&cvae, &w, ref, sl, NREF, codes);
         for (int i = 0; st == TD_OK && i < NREF; i++) {
             s_ref[i] = td_digit_slant(ref + (size_t)i * TD_DIGIT_FLOATS);
             w_ref[i] = td_digit_stroke_weight(ref + (size_t)i * TD_DIGIT_FLOATS);

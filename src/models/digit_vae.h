@@ -3,28 +3,36 @@
 // Two kinds share one struct and one loss:
 //
 //   unconditional ("digit-vae"), the latent space of latent diffusion:
-//     encoder  x (B, 2352) RGB                      -> MLP -> [mu, logvar] (B, 2Z)
-//     decoder  z (B, Z)                             -> MLP -> [colour logits (3), ink logits (784)]
+//     encoder  [ink(x) (784), colour(x) (3)] (B, 787)        -> MLP -> [mu, logvar] (B, 2Z)
+//     decoder  z (B, Z)                                      -> MLP -> [colour logits (3), ink logits (784)]
 //              x_hat[p, ch] = sigmoid(colour_ch) * sigmoid(ink_p)
 //
-//   conditional on class and colour ("digit-cvae"), the style model:
-//     encoder  ink(x) (B, 784), colour divided out  -> MLP -> [mu, logvar] (B, 2Z)
-//     decoder  [z, one_hot(class)] (B, Z + 10)      -> MLP -> ink logits (784)
+//   conditional on class and colour ("digit-cvae"), the style model (Kingma et al. 2014, M2):
+//     encoder  [ink(x) (784), one_hot(class) (10)] (B, 794)  -> MLP -> [mu, logvar] (B, 2Z)
+//     decoder  [z, one_hot(class)] (B, Z + 10)               -> MLP -> ink logits (784)
 //              x_hat[p, ch] = colour_ch * sigmoid(ink_p)
 //
 // Why a colour times an ink map: that is exactly how the data set is made (a colour times
-// an MNIST intensity, black background), so the decoder cannot smear the colour across the
-// strokes, and a digit comes out in one colour - which the colour error (delta-E of the
-// 16 brightest pixels) measures. The likelihood is still a proper density of the RGB
-// image: p(x|z) = N(x; x_hat, sigma_x^2 I) over all 2352 values, sigma_x fixed.
+// an MNIST intensity, black background), so an image splits without loss into its ink
+// map g (the max channel, rescaled to peak 1) and its colour c (the least-squares c of
+// x = c g). Both encoders read that split (it is x, with the colour read off exactly),
+// and the likelihood is written on it:
 //
-// The conditional encoder never sees the colour (it reads the ink map, the image's
-// per-pixel max channel rescaled to peak 1) nor the class, while the decoder is given
-// both: the KL term then makes it pay for anything in z the decoder already knows, so z
-// keeps what the labels do not say - slant, stroke weight, shape. That is the style code
-// (models/style.h).
+//   log p(x|z) = sum_p [g_p log s_p + (1 - g_p) log(1 - s_p)]       ink, s = sigmoid(ink logits)
+//              + sum_ch log N(c_ch; sigmoid(colour logits), sigma_color^2)   (unconditional only)
 //
-//   ELBO(x) = E_q[log p(x|z, ...)] - beta KL(q(z|x) || N(0, I)),  one reparameterised draw.
+// The ink term is the Bernoulli likelihood of the classic MNIST VAE: MNIST strokes
+// saturate, and a Bernoulli decoder puts its stroke centres near 1 where a Gaussian one
+// blurs them to ~0.85, which reads as a darker colour. The colour term gives the colour
+// head a target of its own: with a likelihood on the product c s alone, the split
+// between the two is not identified and the head learnt a colour ~10% too dark.
+//
+// The conditional encoder never sees the colour (it reads the ink map) and is told the
+// class, as the decoder is: z then has no reason to carry either, and the KL term makes
+// it pay for anything in z the decoder already knows, so z keeps what the labels do not
+// say - slant, stroke weight, width, shape. That is the style code (models/style.h).
+//
+//   ELBO(x) = E_q[log p(x|z, ...)] - beta KL(q(z|x, ...) || N(0, I)),  one reparameterised draw.
 //
 //   td_digit_vae vae;  td_digit_vae_init(&vae, &cfg, &rng);   // owns its td_params
 //   td_digit_vae_work w;  td_digit_vae_work_init(&w, &vae, 128);
@@ -63,12 +71,12 @@ typedef struct {
     int z_dim;       // Z, 1 .. 256
     int hidden;      // width of every hidden layer of both MLPs
     int depth;       // hidden layers of each MLP, 1 .. 8
-    float sigma_x;   // fixed decoder standard deviation, > 0
+    float sigma_color;   // std of the colour head's Gaussian, > 0 (unused by the conditional kind)
     float beta;      // KL weight, > 0 (1: the ELBO)
 } td_digit_vae_config;
 
-// Unconditional: Z 16, 512 x 2 SiLU, sigma_x 0.1, beta 1. Conditional: the same with
-// sigma_x 0.3 (see digit_vae.c).
+// Unconditional: Z 16, 512 x 2 SiLU, sigma_color 0.01, beta 0.01. Conditional: Z 4,
+// beta 1 (see digit_vae.c).
 td_digit_vae_config td_digit_vae_defaults(td_digit_vae_kind kind);
 
 typedef struct {
@@ -92,7 +100,9 @@ void td_digit_vae_free(td_digit_vae *vae);
 typedef struct {
     int max_batch;
     td_mlp_work enc, dec;
-    float *in;      // (B, enc_in) encoder input
+    float *in;      // (B, enc_in) encoder input (conditional kind)
+    float *ink;     // (B, 784) the images' ink maps
+    float *colour;  // (B, 3) the images' colours
     float *h, *dh;  // (B, 2Z) [mu, logvar] and its gradient
     float *z, *eps, *dz;   // (B, Z)
     float *dec_in;  // (B, dec_in)
@@ -113,13 +123,13 @@ td_status td_digit_vae_loss(td_digit_vae *vae, td_digit_vae_work *w, const float
                             const int *labels, const float *colours, const float *eps, int B,
                             int backward, td_digit_vae_terms *terms);
 
-// Encoder: x (n, 2352) RGB -> mu (n, Z) and logvar (n, Z) unless NULL. Any n >= 1.
-td_status td_digit_vae_encode(td_digit_vae *vae, td_digit_vae_work *w, const float *x, int n,
-                              float *mu, float *logvar);
+// Encoder: x (n, 2352) RGB [, labels (n) for the conditional kind; ignored, may be NULL,
+// for the other] -> mu (n, Z) and logvar (n, Z) unless NULL. Any n >= 1.
+td_status td_digit_vae_encode(td_digit_vae *vae, td_digit_vae_work *w, const float *x, const int *labels,
+                              int n, float *mu, float *logvar);
 
 // Decoder: z (n, Z) [, labels (n), colours (n, 3) for the conditional kind]
-// -> x (n, 2352) in [0, 1]: the decoder mean with its ink rescaled to peak 1 (MNIST
-// strokes are saturated; the mean is a blur of them - see render() in digit_vae.c).
+// -> x (n, 2352) in [0, 1]: the decoder's mean, colour (x) sigmoid(ink logits).
 td_status td_digit_vae_decode(td_digit_vae *vae, td_digit_vae_work *w, const float *z,
                               const int *labels, const float *colours, int n, float *x);
 
@@ -156,7 +166,7 @@ td_status td_digit_vae_trainer_step(void *ctx, td_params *p, double *loss);
 
 // ---- checkpoints ------------------------------------------------------------------------
 
-// kind "digit-vae" / "digit-cvae" with z_dim, hidden, depth, sigma_x, beta, then `extra`.
+// kind "digit-vae" / "digit-cvae" with z_dim, hidden, depth, sigma_color, beta, then `extra`.
 td_status td_digit_vae_save(const td_digit_vae *vae, const char *path, const td_meta_list *extra,
                             td_dtype dtype);
 td_status td_digit_vae_load(td_digit_vae *vae, const td_safetensors *st);

@@ -117,7 +117,7 @@ td_status td_latent_trainer_init(td_latent_trainer *tr, td_latent_diffusion *ld,
             tr->labels[start + i] = data->labels[idx];
             td_digit_colorize(data->pixels + (size_t)idx * TD_MNIST_PIXELS, c, 0, 0, img + (size_t)i * TD_DIGIT_FLOATS);
         }
-        st = td_digit_vae_encode(vae, &vw, img, m, tr->z + (size_t)start * D, NULL);
+        st = td_digit_vae_encode(vae, &vw, img, NULL, m, tr->z + (size_t)start * D, NULL);
     }
     td_digit_vae_work_free(&vw);
     free(img);

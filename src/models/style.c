@@ -10,13 +10,15 @@ static td_status check_cvae(const td_digit_vae *cvae, int n) {
     return TD_OK;
 }
 
-td_status td_style_encode(td_digit_vae *cvae, td_digit_vae_work *w, const float *rgb, int n, float *codes) {
+td_status td_style_encode(td_digit_vae *cvae, td_digit_vae_work *w, const float *rgb, const int *labels, int n,
+                          float *codes) {
     td_status st = check_cvae(cvae, n);
     if (st != TD_OK) return st;
-    return td_digit_vae_encode(cvae, w, rgb, n, codes, NULL);
+    return td_digit_vae_encode(cvae, w, rgb, labels, n, codes, NULL);
 }
 
-td_status td_style_encode_ink(td_digit_vae *cvae, td_digit_vae_work *w, const float *ink, int n, float *codes) {
+td_status td_style_encode_ink(td_digit_vae *cvae, td_digit_vae_work *w, const float *ink, const int *labels, int n,
+                              float *codes) {
     td_status st = check_cvae(cvae, n);
     if (st != TD_OK) return st;
     // A white digit has exactly this ink map (the encoder reads the max channel).
@@ -26,7 +28,7 @@ td_status td_style_encode_ink(td_digit_vae *cvae, td_digit_vae_work *w, const fl
         float v = ink[i] < 0.0f ? 0.0f : ink[i] > 1.0f ? 1.0f : ink[i];
         rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = v;
     }
-    st = td_digit_vae_encode(cvae, w, rgb, n, codes, NULL);
+    st = td_digit_vae_encode(cvae, w, rgb, labels, n, codes, NULL);
     free(rgb);
     return st;
 }
