@@ -75,7 +75,7 @@ echo "classifier: done in $((SECONDS - began)) s"
 # Digit generators (src/cli/cli_digit_models.c, models/digit_vae.h), each from its fixed
 # seed with the command's defaults: the unconditional VAE (Bernoulli ink + Gaussian colour
 # likelihood, Z 16, beta 0.01; 6,000 steps of 128 digits, seed 1), the class-and-colour-
-# conditional VAE (style: the encoder is told the class; Z 4, beta 1; 4,000 steps, seed 2),
+# conditional VAE (style: the encoder is told the class; Z 4, beta 0.9; 4,000 steps, seed 2),
 # then latent diffusion in the VAE's latent space (6,000 steps of 256 latents, seed 3; it
 # encodes 8 colourings of the train digits with the VAE first, and records the VAE's
 # fingerprint). The same binary and seed give the same bytes. Measured one at a time on

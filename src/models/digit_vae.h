@@ -76,7 +76,7 @@ typedef struct {
 } td_digit_vae_config;
 
 // Unconditional: Z 16, 512 x 2 SiLU, sigma_color 0.01, beta 0.01. Conditional: Z 4,
-// beta 1 (see digit_vae.c).
+// beta 0.9 (see digit_vae.c).
 td_digit_vae_config td_digit_vae_defaults(td_digit_vae_kind kind);
 
 typedef struct {
