@@ -123,8 +123,11 @@ if (samples.length) {
   out.push(`|---|---:|---:|---:|`);
   for (const row of samples) {
     const o = median(results.ours[row.label]), t = median(results.tfjs[row.label]);
-    // A sampler run compounds rounding over its steps: a looser check.
-    out.push(`| ${row.label} | ${o.toFixed(3)} | ${t.toFixed(3)}${mark('tfjs', row.label, 2e-2)} | ${(t / o).toFixed(2)}x |`);
+    // A sampler run compounds rounding over its steps: a looser check. The digit row's
+    // probes are image sums (agreeing to ~1e-6): 1e-3 still catches a guidance scale of
+    // 1.5 for 2, which moves them by 0.2-2.6%.
+    const tol = row.kind === 'digits' ? 1e-3 : 2e-2;
+    out.push(`| ${row.label} | ${o.toFixed(3)} | ${t.toFixed(3)}${mark('tfjs', row.label, tol)} | ${(t / o).toFixed(2)}x |`);
   }
 }
 out.push('');
