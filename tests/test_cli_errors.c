@@ -127,6 +127,9 @@ TEST(sample_counts_and_trajectories_over_their_caps_are_refused) {
     check_refused("sample --model exact --n 1000000 --steps 1000 --trajectory '" TMP "t.npy' --out '" OUT "'", 2,
                   "exceeds 200 million floats");
     check_refused("eval --model exact --n 0", 2, "--n");
+    check_refused("sample --model '" W "digit_latent.safetensors' --class 3 --color '#ff0000' --n 10001 --out '" OUT "'", 2, "--n must be between 1 and 10000, got 10001");
+    check_refused("sample --model '" W "digit_latent.safetensors' --grid --steps 0 --out '" OUT "'", 2,
+                  "--steps must be between 1 and 100000, got 0");
 }
 
 TEST(seeds_out_of_range_or_malformed_are_refused) {

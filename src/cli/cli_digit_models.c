@@ -307,7 +307,7 @@ const cli_command cli_digits_sample_cmd = {
     "  --sampler NAME      ddpm, ddpm-beta, ddim, em, ode-euler, ode-heun, pc, pc-em\n"
     "                      (default ddim)\n"
     "  --steps N           sampler steps, 1 .. 100000 (default 50)\n"
-    "  --n N               digits, 1 .. 100000 (default 16)\n"
+    "  --n N               digits, 1 .. 10000 (default 16; 10,000 digits are 94 MB)\n"
     "  --seed S            integer 0 .. 2^64-1 (default 0)\n"
     "  --style REF.png     a reference digit: any size, grey/RGB/alpha, light or dark\n"
     "                      background; cropped and centred as MNIST digits are\n"
@@ -472,6 +472,7 @@ static int run_digits_sample(int argc, char **argv) {
         if (read_kind(model, gkind, sizeof gkind) != TD_OK) return cli_fail("%s", td_error_message());
         if (strcmp(gkind, TD_DIGIT_CVAE_KIND) == 0) return style_grid(model, data, out);
         if ((rc = cli_parse_seed(cmd, seed_text, &seed))) return rc;
+        if ((rc = cli_check_range(cmd, "steps", steps, 1, CLI_MAX_STEPS))) return rc;
         if ((rc = cli_parse_sampler(cmd, sampler, &kind))) return rc;
         char vpath[1024];
         if (vae_arg) snprintf(vpath, sizeof vpath, "%s", vae_arg);
@@ -505,7 +506,8 @@ static int run_digits_sample(int argc, char **argv) {
     if ((rc = cli_parse_seed(cmd, seed_text, &seed))) return rc;
     if ((rc = cli_check_range(cmd, "class", label, 0, 9))) return rc;
     if ((rc = cli_check_range(cmd, "steps", steps, 1, CLI_MAX_STEPS))) return rc;
-    if ((rc = cli_check_range(cmd, "n", n, 1, 100000))) return rc;
+    // Each digit is 28 x 28 x 3 floats held at once: cap the request at 94 MB.
+    if ((rc = cli_check_range(cmd, "n", n, 1, 10000))) return rc;
     if ((rc = cli_parse_sampler(cmd, sampler, &kind))) return rc;
     if (!color) return cli_usage_error(cmd, "--color '#rrggbb' is required");
     if (td_color_parse_hex(color, &c) != TD_OK) return cli_usage_error(cmd, "%s", td_error_message());
