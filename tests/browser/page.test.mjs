@@ -51,8 +51,9 @@ test('every visible section draws non-empty WebGL plots', async () => {
       && document.getElementById('forward-readout').textContent !== ''
       && ['reverse', 'score', 'map1d', 'vae'].every((id) => document.getElementById(id).dataset.state === 'done'),
     null, { timeout: 60000 });
-    // (The training section draws its samples once trained: tests/browser/train.test.mjs.)
-    const plots = await glCoverage(page, 'section:not([hidden]):not(#train) canvas.plot-gl');
+    // (The training section draws its samples once trained: tests/browser/train.test.mjs; the
+    // digits section fetches its weights when first scrolled to: tests/browser/digits.test.mjs.)
+    const plots = await glCoverage(page, 'section:not([hidden]):not(#train):not(#digits) canvas.plot-gl');
     assert.ok(plots.length >= 18, `only ${plots.length} plots`);
     for (const p of plots) {
       assert.ok(p.w > 100 && p.h > 80, `a ${p.section} plot is ${p.w}x${p.h}`);

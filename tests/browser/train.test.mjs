@@ -83,7 +83,7 @@ test('points painted with the mouse are learned: the loss falls and the samples 
     const t0 = Date.now();
     await page.click('#train-controls [name=run]');
     await waitTrain(page, () => document.getElementById('train').dataset.state === 'paused'
-      && window.thinkdiffPage.train.view.progress.step === window.thinkdiffPage.train.steps, null, 20000);
+      && window.thinkdiffPage.train.view?.progress.step === window.thinkdiffPage.train.steps);
     console.log(`paused in ${Date.now() - t0} ms`);
     const paused = await train(page);
     await page.waitForTimeout(600);
@@ -126,7 +126,7 @@ test('a downloaded model gives the native CLI the same samples as the page for t
     await waitTrain(page, () => window.thinkdiffPage.train.steps >= 400);
     await page.click('#train-controls [name=run]');
     await waitTrain(page, () => document.getElementById('train').dataset.state === 'paused'
-      && window.thinkdiffPage.train.view.progress.step === window.thinkdiffPage.train.steps, null, 20000);
+      && window.thinkdiffPage.train.view?.progress.step === window.thinkdiffPage.train.steps);
     const { view } = await train(page);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-controls [name=download]')]);
     const file = join(tmp, 'page.safetensors'), out = join(tmp, 'cli.npy');
@@ -178,8 +178,9 @@ test('too few points, a CSV with garbage, a non-model file and a model of the wr
     await page.click('#train-controls [name=run]');
     await waitTrain(page, () => window.thinkdiffPage.train.steps >= 200);
     await page.click('#train-controls [name=run]');
+    // (Until the first view arrives, `view` is null: a short run can pause before it does.)
     await waitTrain(page, () => document.getElementById('train').dataset.state === 'paused'
-      && window.thinkdiffPage.train.view.progress.step === window.thinkdiffPage.train.steps, null, 20000);
+      && window.thinkdiffPage.train.view?.progress.step === window.thinkdiffPage.train.steps);
     const kept = await train(page);
     const bad = [
       [{ name: 'garbage.csv', mimeType: 'text/csv', buffer: Buffer.from('x,y\n1,2\n3,4\nhello world\n5,6\n') },
@@ -221,7 +222,7 @@ test('a VAE chosen in the page trains: its -ELBO falls, prior samples and the de
     await page.selectOption('#train-controls [name=sde]', 'vae');
     await page.click('#train-controls [name=run]');
     await waitTrain(page, () => document.getElementById('train').dataset.state === 'done'
-      && window.thinkdiffPage.train.view.progress.step === 1500);
+      && window.thinkdiffPage.train.view?.progress.step === 1500);
     const { view, losses } = await train(page);
     const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
     const early = mean(losses.slice(0, 20)), late = mean(losses.slice(-200));
