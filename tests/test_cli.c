@@ -9,45 +9,15 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli_run.h"
 #include "io/safetensors.h"
 
-#define BIN TD_BUILD_DIR "/thinkdiff"
 #define TMP TD_BUILD_DIR "/test_cli_"
 
-typedef struct {
-    int code;          // exit status, or -1 when the program did not exit normally
-    char out[8192];    // stdout
-    char err[4096];    // stderr
-} run_result;
-
-static void slurp(const char *path, char *buf, size_t size) {
-    buf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
 // Run `thinkdiff ARGS` (ARGS is shell text) capturing stdout, stderr and the exit code.
-static run_result run(const char *args) {
-    static run_result r;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%sout.txt' 2>'%serr.txt' </dev/null", BIN, args, TMP, TMP);
-    int status = system(cmd);
-    r.code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    slurp(TMP "out.txt", r.out, sizeof r.out);
-    slurp(TMP "err.txt", r.err, sizeof r.err);
-    return r;
-}
+static run_result run(const char *args) { return cli_run(TMP, args); }
 
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
-
-TEST(the_binary_exists) { CHECK(access(BIN, X_OK) == 0); }
+TEST(the_binary_exists) { CHECK(access(CLI_BIN, X_OK) == 0); }
 
 TEST(help_lists_every_command_and_exits_zero) {
     run_result r = run("--help");

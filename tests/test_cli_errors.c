@@ -13,43 +13,17 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli_run.h"
 
-#define BIN TD_BUILD_DIR "/thinkdiff"
 #define TMP TD_BUILD_DIR "/test_cli_errors_"
 #define W TD_SOURCE_DIR "/web/weights/"
 #define OUT TMP "out.npy"
 #define REGRESS TD_SOURCE_DIR "/tests/fuzz/regressions/"
 
-typedef struct {
-    int code;          // exit status, or -1 when the program did not exit normally
-    char err[4096];    // stderr
-} run_result;
-
-static void slurp(const char *path, char *buf, size_t size) {
-    buf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-// Run `thinkdiff ARGS` (shell text) with OUT removed first; capture stderr and the code.
+// Run `thinkdiff ARGS` (shell text) with OUT removed first.
 static run_result run(const char *args) {
-    static run_result r;
-    char cmd[4096];
     remove(OUT);
-    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>'%serr.txt' </dev/null", BIN, args, TMP);
-    int status = system(cmd);
-    r.code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    slurp(TMP "err.txt", r.err, sizeof r.err);
-    return r;
-}
-
-static int lines(const char *s) {
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
+    return cli_run(TMP, args);
 }
 
 // The shape of every refusal: exit `code`, stderr is "thinkdiff...: <sentence>\n" (a
@@ -58,7 +32,7 @@ static int lines(const char *s) {
 static void check_refused(const char *args, int code, const char *word) {
     run_result r = run(args);
     int ok = r.code == code && strncmp(r.err, "thinkdiff", 9) == 0 && strstr(r.err, word) &&
-             lines(r.err) == (code == 2 ? 2 : 1) && access(OUT, F_OK) != 0 &&
+             count_lines(r.err) == (code == 2 ? 2 : 1) && access(OUT, F_OK) != 0 &&
              (code != 2 || strstr(r.err, "\nTry 'thinkdiff help ") || strstr(r.err, "\nRun 'thinkdiff --help'"));
     if (!ok) printf("    thinkdiff %s\n    -> exit %d, stderr: %s", args, r.code, r.err);
     CHECK(ok);

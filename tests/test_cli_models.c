@@ -9,36 +9,12 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cli_run.h"
 #include "io/safetensors.h"
 
-#define BIN TD_BUILD_DIR "/thinkdiff"
 #define TMP TD_BUILD_DIR "/test_cli_models_"
 
-typedef struct {
-    int code;
-    char out[16384];
-    char err[8192];
-} run_result;
-
-static void slurp(const char *path, char *buf, size_t size) {
-    buf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
-static run_result run(const char *args) {
-    static run_result r;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%sout.txt' 2>'%serr.txt' </dev/null", BIN, args, TMP, TMP);
-    int status = system(cmd);
-    r.code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    slurp(TMP "out.txt", r.out, sizeof r.out);
-    slurp(TMP "err.txt", r.err, sizeof r.err);
-    return r;
-}
+static run_result run(const char *args) { return cli_run(TMP, args); }
 
 static long file_size(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -49,7 +25,7 @@ static long file_size(const char *path) {
     return n;
 }
 
-static int count_lines(const char *s, const char *needle) {
+static int count_occurrences(const char *s, const char *needle) {
     int n = 0;
     for (const char *p = s; (p = strstr(p, needle)); p++) n++;
     return n;
@@ -85,7 +61,7 @@ TEST(train_writes_a_checkpoint_with_metadata_and_reports_progress_lines_without_
     CHECK_CONTAINS(r.err, "steps/s");
     CHECK_CONTAINS(r.err, "s left");
     CHECK(strchr(r.err, '\r') == NULL);   // not a terminal: whole lines only
-    CHECK(count_lines(r.err, "step ") <= 22);  // about every 5%, not every step
+    CHECK(count_occurrences(r.err, "step ") <= 22);  // about every 5%, not every step
     CHECK_CONTAINS(r.err, "saved ");
     td_safetensors st;
     CHECK_EQ(td_safetensors_read_file(TMP "vp.safetensors", &st), TD_OK);
@@ -174,7 +150,7 @@ TEST(sweep_prints_a_row_per_sampler_and_budget) {
     run_result r = run("sweep --model exact --n 200 --quiet");
     CHECK_EQ(r.code, 0);
     CHECK_CONTAINS(r.out, "| sampler   |  NFE | steps |");
-    CHECK_EQ(count_lines(r.out, "\n| "), 1 + 40);  // the header and 40 rows ("|---" is not counted)
+    CHECK_EQ(count_occurrences(r.out, "\n| "), 1 + 40);  // the header and 40 rows ("|---" is not counted)
     CHECK_CONTAINS(r.out, "| ode-heun  |    9 |     5 |");
     CHECK_CONTAINS(r.out, "| pc        | 1000 |   500 |");
     CHECK_EQ(strlen(r.err), 0);
@@ -220,7 +196,7 @@ TEST(files_that_are_not_checkpoints_fail_with_one_sentence_naming_the_file) {
     run_result r = run("eval --model " TMP "junk.safetensors");
     CHECK_EQ(r.code, 1);
     CHECK_CONTAINS(r.err, "thinkdiff: ");
-    CHECK_EQ(count_lines(r.err, "\n"), 1);
+    CHECK_EQ(count_occurrences(r.err, "\n"), 1);
     r = run("sample --model " TMP "nope.safetensors --out " TMP "x.npy");
     CHECK_EQ(r.code, 1);
     CHECK_CONTAINS(r.err, "nope.safetensors");
