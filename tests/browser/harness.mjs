@@ -1,7 +1,9 @@
 // harness.mjs - serve web/ on a free loopback port and drive Debian's Chromium
 // with playwright-core (never a downloaded browser), collecting console errors,
 // page errors and Content-Security-Policy violations.
-import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ROOT, WEB } from '../wasm/loader.mjs';
@@ -77,4 +79,26 @@ export async function routeStandInWeights(context) {
       return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync(standIn) });
     return route.continue();
   });
+}
+
+// The native CLI, for page-versus-CLI checks: TD_CLI, else build/native/thinkdiff (built if missing).
+export function nativeCli() {
+  for (const p of [process.env.TD_CLI, join(ROOT, 'build', 'native', 'thinkdiff')].filter(Boolean))
+    if (existsSync(p)) return p;
+  const dir = join(ROOT, 'build', 'native');
+  execFileSync('cmake', ['-S', ROOT, '-B', dir, '-DCMAKE_BUILD_TYPE=Release'], { stdio: 'ignore' });
+  execFileSync('cmake', ['--build', dir, '-j2', '--target', 'thinkdiff_cli'], { stdio: 'ignore' });
+  return join(dir, 'thinkdiff');
+}
+
+// A little-endian float32 .npy file (what `thinkdiff sample` writes) -> { shape, data }.
+export function readNpy(path) {
+  const b = readFileSync(path);
+  assert.equal(b.toString('latin1', 1, 6), 'NUMPY');
+  const headerLen = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8), start = b[6] === 1 ? 10 : 12;
+  const header = b.toString('latin1', start, start + headerLen);
+  assert.match(header, /'descr': '<f4'/);
+  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').filter((s) => s.trim()).map(Number);
+  const bytes = b.subarray(start + headerLen);
+  return { shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)) };
 }

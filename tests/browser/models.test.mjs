@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { ROOT, WEB } from '../wasm/loader.mjs';
-import { ARTIFACTS, glCoverage, openPage, routeStandInWeights, start } from './harness.mjs';
+import { WEB } from '../wasm/loader.mjs';
+import { ARTIFACTS, glCoverage, nativeCli, openPage, readNpy, routeStandInWeights, start } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -27,29 +27,6 @@ async function newContext(opts = {}) {
 
 const waitState = (page, id, states = ['done'], timeout = 60000) => page.waitForFunction(
   ([sel, ok]) => ok.includes(document.getElementById(sel).dataset.state), [id, states], { timeout });
-
-// ---- the native CLI, for the same-samples check ---------------------------------------------
-
-function nativeCli() {
-  for (const p of [process.env.TD_CLI, join(ROOT, 'build', 'native', 'thinkdiff')].filter(Boolean))
-    if (existsSync(p)) return p;
-  const dir = join(ROOT, 'build', 'native');
-  execFileSync('cmake', ['-S', ROOT, '-B', dir, '-DCMAKE_BUILD_TYPE=Release'], { stdio: 'ignore' });
-  execFileSync('cmake', ['--build', dir, '-j2', '--target', 'thinkdiff_cli'], { stdio: 'ignore' });
-  return join(dir, 'thinkdiff');
-}
-
-// A little-endian float32 .npy file -> { shape, data }.
-function readNpy(path) {
-  const b = readFileSync(path);
-  assert.equal(b.toString('latin1', 1, 6), 'NUMPY');
-  const headerLen = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8), start = b[6] === 1 ? 10 : 12;
-  const header = b.toString('latin1', start, start + headerLen);
-  assert.match(header, /'descr': '<f4'/);
-  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').filter((s) => s.trim()).map(Number);
-  const bytes = b.subarray(start + headerLen);
-  return { shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)) };
-}
 
 function weightsFile(name) {
   for (const dir of [join(WEB, 'weights'), process.env.TD_EXTRA_WEIGHTS].filter(Boolean))

@@ -5,13 +5,13 @@
 // the drawing and the model stay.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { ROOT, WEB } from '../wasm/loader.mjs';
-import { ARTIFACTS, glCoverage, openPage, start } from './harness.mjs';
+import { WEB } from '../wasm/loader.mjs';
+import { ARTIFACTS, glCoverage, nativeCli, openPage, readNpy, start } from './harness.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -22,22 +22,6 @@ const newContext = () => env.browser.newContext({ viewport: { width: 1100, heigh
 const train = (page) => page.evaluate(() => window.thinkdiffPage.train);
 const waitTrain = (page, fn, arg, timeout = 60000) =>
   page.waitForFunction(fn, arg, { timeout });
-
-function nativeCli() {
-  for (const p of [process.env.TD_CLI, join(ROOT, 'build', 'native', 'thinkdiff')].filter(Boolean))
-    if (existsSync(p)) return p;
-  const dir = join(ROOT, 'build', 'native');
-  execFileSync('cmake', ['-S', ROOT, '-B', dir, '-DCMAKE_BUILD_TYPE=Release'], { stdio: 'ignore' });
-  execFileSync('cmake', ['--build', dir, '-j2', '--target', 'thinkdiff_cli'], { stdio: 'ignore' });
-  return join(dir, 'thinkdiff');
-}
-
-function readNpy(path) {
-  const b = readFileSync(path);
-  const headerLen = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8), begin = b[6] === 1 ? 10 : 12;
-  const bytes = b.subarray(begin + headerLen);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-}
 
 // Paint a stroke on the data plot from (x0, y0) to (x1, y1) in data coordinates.
 async function stroke(page, [x0, y0], [x1, y1], moves = 40) {
@@ -134,7 +118,7 @@ test('a downloaded model gives the native CLI the same samples as the page for t
     assert.match(download.suggestedFilename(), /\.safetensors$/);
     execFileSync(cli, ['sample', '--model', file, '--sampler', 'ddpm', '--steps', '100', '--n', '1000', '--seed', '1',
       '--out', out], { stdio: 'pipe' });
-    const x = readNpy(out);
+    const x = readNpy(out).data;
     assert.equal(x.length, view.x.length);
     const worst = x.reduce((w, v, i) => Math.max(w, Math.abs(v - view.x[i])), 0);
     console.log(`page vs CLI on the downloaded model (step ${view.progress.step}): max |difference| ${worst.toExponential(2)}`);
