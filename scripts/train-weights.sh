@@ -74,13 +74,14 @@ echo "classifier: done in $((SECONDS - began)) s"
 
 # Digit generators (src/cli/cli_digit_models.c, models/digit_vae.h), each from its fixed
 # seed with the command's defaults: the unconditional VAE (Bernoulli ink + Gaussian colour
-# likelihood, Z 16, beta 0.01; 6,000 steps of 128 digits, seed 1), the class-and-colour-
-# conditional VAE (style: the encoder is told the class; Z 4, beta 0.9; 4,000 steps, seed 2),
+# likelihood, Z 16, hidden 384, beta 0.01; 8,000 steps of 128 digits, seed 1), the class-
+# and-colour-conditional VAE (style: the encoder is told the class; Z 4, hidden 256, beta
+# 1.45; 4,000 steps, seed 2; widths from td_digit_vae_defaults, --width overrides them),
 # then latent diffusion in the VAE's latent space (6,000 steps of 256 latents, seed 3; it
 # encodes 8 colourings of the train digits with the VAE first, and records the VAE's
 # fingerprint). The same binary and seed give the same bytes. Measured one at a time on
-# the shared, loaded 2-core machine (wall / CPU): VAE 529 s / 156 s, CVAE 130 s / 96 s,
-# latent 101 s / 51 s. Re-running the latent row gave identical bytes.
+# the shared, loaded 2-core machine (wall / CPU): VAE 148 s / 137 s, CVAE 46 s / 46 s,
+# latent 49 s / 49 s. Re-running the VAE row gave identical bytes.
 for row in "vae 1" "cvae 2"; do
     read -r model seed <<<"$row"
     began=$SECONDS

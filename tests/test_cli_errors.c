@@ -91,6 +91,13 @@ TEST(steps_of_zero_negative_huge_or_not_a_number_are_refused) {
     check_refused("sample --model exact --out '" OUT "' --steps", 2, "--steps needs a value");
 }
 
+TEST(a_digit_vae_width_out_of_range_or_for_another_model_is_refused) {
+    check_refused("train digits --model vae --width 0 --out " OUT, 2, "width");
+    check_refused("train digits --model cvae --width 4097 --out " OUT, 2, "width");
+    check_refused("train digits --model vae --width wide --out " OUT, 2, "width");
+    check_refused("train digits --model latent --width 256 --out " OUT, 2, "width");
+}
+
 TEST(a_ddpm_schedule_refuses_more_steps_than_it_has) {
     check_refused("sample --model exact --sde ddpm-linear --steps 5000 --n 4 --out '" OUT "'", 1, "1000");
 }
@@ -180,6 +187,7 @@ int main(void) {
     RUN(the_check_accepts_a_good_run_and_notices_a_written_file);
     RUN(unknown_sampler_sde_data_and_command_names_are_refused);
     RUN(steps_of_zero_negative_huge_or_not_a_number_are_refused);
+    RUN(a_digit_vae_width_out_of_range_or_for_another_model_is_refused);
     RUN(a_ddpm_schedule_refuses_more_steps_than_it_has);
     RUN(sample_counts_and_trajectories_over_their_caps_are_refused);
     RUN(seeds_out_of_range_or_malformed_are_refused);

@@ -81,7 +81,8 @@ static td_status load_vae(const char *path, td_digit_vae *vae) {
 
 static int train_vae_kind(const cli_digits_train_args *a, td_digit_vae_kind kind) {
     td_digit_vae_config cfg = td_digit_vae_defaults(kind);
-    td_train_config tc = train_config(a, kind == TD_DIGIT_VAE_COND ? 4000 : 6000, 1e-3,
+    if (a->width) cfg.hidden = a->width;
+    td_train_config tc = train_config(a, kind == TD_DIGIT_VAE_COND ? 4000 : 8000, 1e-3,
                                       kind == TD_DIGIT_VAE_COND ? 200 : 100);
     int batch = a->batch ? a->batch : 128;
     td_rng rng;

@@ -14,6 +14,7 @@ typedef struct {
     const char *out;         // --out FILE.safetensors
     const char *data;        // --data: the MNIST cache (NULL: TD_MNIST_CACHE_PATH)
     int steps, batch;        // 0: the model's default
+    int width;               // --width: the digit VAEs' hidden width (0: td_digit_vae_defaults)
     double lr;               // 0: the model's default
     uint64_t seed;
     int quiet;

@@ -13,6 +13,7 @@
 #include "data/digits.h"
 #include "io/file.h"
 #include "models/classifier.h"
+#include "models/digit_vae.h"
 #include "models/train.h"
 
 static int train_classifier(const cli_command *cmd, const cli_digits_train_args *a);
@@ -44,9 +45,11 @@ static const char USAGE[] =
     "  --seed S       integer 0 .. 2^64-1 (default 0): weights, batches, colours\n"
     "  --data FILE    the MNIST cache (default .cache/mnist/mnist-10k.bin)\n"
     "  --vae FILE     latent models: the trained digit VAE whose latent space they use\n"
+    "  --width W      vae, cvae: width of every hidden layer of both MLPs, 1 .. 4096\n"
+    "                 (default 256, td_digit_vae_defaults)\n"
     "  --quiet        no progress line\n"
     "\n"
-    "Digit generators (src/cli/cli_digit_models.c; defaults: vae 3000 / cvae 4000 steps\n"
+    "Digit generators (src/cli/cli_digit_models.c; defaults: vae 8000 / cvae 4000 steps\n"
     "of 128 digits, latent 6000 steps of 256 latents, lr 0.001; all saved as F16):\n"
     "  vae          unconditional VAE on RGB digits, latent 16, decoder = colour x ink\n"
     "  cvae         VAE conditioned on class and colour; its code is the style\n"
@@ -150,6 +153,7 @@ static int train_classifier(const cli_command *cmd, const cli_digits_train_args 
 int cli_train_digits(int argc, char **argv) {
     cli_digits_train_args a;
     memset(&a, 0, sizeof a);
+    a.width = -1;   // -1: not given (0 is out of range, not "the default")
     const char *seed = "0";
     double lr = 0.0;
     cli_option opts[] = {
@@ -157,7 +161,7 @@ int cli_train_digits(int argc, char **argv) {
         {"data", CLI_OPT_STRING, &a.data},   {"steps", CLI_OPT_INT, &a.steps},
         {"batch", CLI_OPT_INT, &a.batch},    {"lr", CLI_OPT_DOUBLE, &lr},
         {"seed", CLI_OPT_STRING, &seed},     {"quiet", CLI_OPT_FLAG, &a.quiet},
-        {"vae", CLI_OPT_STRING, &a.vae},
+        {"vae", CLI_OPT_STRING, &a.vae},     {"width", CLI_OPT_INT, &a.width},
     };
     char *what = NULL;
     int n_pos, rc = cli_parse_args(&CMD, argc, argv, opts, (int)(sizeof opts / sizeof opts[0]),
@@ -166,6 +170,8 @@ int cli_train_digits(int argc, char **argv) {
     if ((rc = cli_parse_seed(&CMD, seed, &a.seed))) return rc;
     if (a.steps && (rc = cli_check_range(&CMD, "steps", a.steps, 1, CLI_MAX_STEPS))) return rc;
     if (a.batch && (rc = cli_check_range(&CMD, "batch", a.batch, 1, 65536))) return rc;
+    if (a.width != -1 && (rc = cli_check_range(&CMD, "width", a.width, 1, TD_DIGIT_VAE_MAX_HIDDEN))) return rc;
+    if (a.width == -1) a.width = 0;
     if (lr != 0.0 && !(lr > 0.0 && lr <= 1.0))
         return cli_usage_error(&CMD, "--lr must lie in (0, 1], got %g", lr);
     a.lr = lr;
@@ -179,6 +185,8 @@ int cli_train_digits(int argc, char **argv) {
     }
     if (!a.model) return cli_usage_error(&CMD, "--model is required (choose one of: %s)", names);
     if (!row) return cli_usage_error(&CMD, "unknown model '%s' (choose one of: %s)", a.model, names);
+    if (a.width && row->train != cli_train_digit_vae && row->train != cli_train_digit_cvae)
+        return cli_usage_error(&CMD, "--width applies to --model vae and cvae only");
     td_mnist mnist;
     if (cli_digits_load_mnist(a.data ? a.data : TD_MNIST_CACHE_PATH, &mnist) != TD_OK)
         return cli_fail("%s", td_error_message());

@@ -75,8 +75,8 @@ typedef struct {
     float beta;      // KL weight, > 0 (1: the ELBO)
 } td_digit_vae_config;
 
-// Unconditional: Z 16, 512 x 2 SiLU, sigma_color 0.01, beta 0.01. Conditional: Z 4,
-// beta 0.9 (see digit_vae.c).
+// Unconditional: Z 16, 384 x 2 SiLU, sigma_color 0.01, beta 0.01. Conditional: Z 4,
+// 256 x 2, beta 1.45 (see digit_vae.c).
 td_digit_vae_config td_digit_vae_defaults(td_digit_vae_kind kind);
 
 typedef struct {
