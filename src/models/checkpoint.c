@@ -28,6 +28,13 @@ td_status td_meta_add_string(td_meta_list *m, const char *key, const char *value
     return TD_OK;
 }
 
+td_status td_meta_add_all(td_meta_list *m, const td_meta_list *extra) {
+    td_status st = TD_OK;
+    for (int i = 0; st == TD_OK && extra && i < extra->n; i++)
+        st = td_meta_add_string(m, extra->keys[i], extra->values[i]);
+    return st;
+}
+
 td_status td_meta_add_int(td_meta_list *m, const char *key, long long value) {
     char buf[32];
     snprintf(buf, sizeof buf, "%lld", value);

@@ -41,6 +41,8 @@ void td_meta_init(td_meta_list *m);
 td_status td_meta_add_string(td_meta_list *m, const char *key, const char *value);
 td_status td_meta_add_int(td_meta_list *m, const char *key, long long value);
 td_status td_meta_add_double(td_meta_list *m, const char *key, double value);  // round-trips exactly
+// Add (or replace) every entry of `extra` (NULL adds nothing): a saver's caller-supplied keys.
+td_status td_meta_add_all(td_meta_list *m, const td_meta_list *extra);
 
 // Serialise p (allocated) with "model" = kind, "format_version", then `meta` (may be
 // NULL) into a new malloc'd buffer. `meta` must not set "model" or "format_version".

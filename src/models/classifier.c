@@ -299,8 +299,7 @@ td_status td_classifier_save(const td_classifier *m, const char *path, const td_
     td_status st = td_meta_add_int(&meta, "c1", m->cfg.c1);
     if (st == TD_OK) st = td_meta_add_int(&meta, "c2", m->cfg.c2);
     if (st == TD_OK) st = td_meta_add_int(&meta, "hidden", m->cfg.hidden);
-    for (int i = 0; st == TD_OK && extra && i < extra->n; i++)
-        st = td_meta_add_string(&meta, extra->keys[i], extra->values[i]);
+    if (st == TD_OK) st = td_meta_add_all(&meta, extra);
     if (st != TD_OK) return st;
     return td_checkpoint_save(path, &m->params, TD_CLASSIFIER_KIND, &meta, dtype);
 }

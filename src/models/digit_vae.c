@@ -419,8 +419,7 @@ td_status td_digit_vae_save(const td_digit_vae *vae, const char *path, const td_
     if (st == TD_OK) st = td_meta_add_int(&meta, "depth", c->depth);
     if (st == TD_OK) st = td_meta_add_double(&meta, "sigma_color", (double)c->sigma_color);
     if (st == TD_OK) st = td_meta_add_double(&meta, "beta", (double)c->beta);
-    for (int i = 0; st == TD_OK && extra && i < extra->n; i++)
-        st = td_meta_add_string(&meta, extra->keys[i], extra->values[i]);
+    if (st == TD_OK) st = td_meta_add_all(&meta, extra);
     if (st != TD_OK) return st;
     const char *kind = c->kind == TD_DIGIT_VAE_COND ? TD_DIGIT_CVAE_KIND : TD_DIGIT_VAE_KIND;
     return td_checkpoint_save(path, &vae->params, kind, &meta, dtype);

@@ -315,8 +315,7 @@ td_status td_latent_save(const td_latent_diffusion *ld, const char *path, const 
     td_status st = td_score_model_describe(&ld->model, &meta);
     if (st == TD_OK) st = td_meta_add_double(&meta, "latent_scale", (double)ld->latent_scale);
     if (st == TD_OK) st = td_meta_add_string(&meta, "vae_fingerprint", fp);
-    for (int i = 0; st == TD_OK && extra && i < extra->n; i++)
-        st = td_meta_add_string(&meta, extra->keys[i], extra->values[i]);
+    if (st == TD_OK) st = td_meta_add_all(&meta, extra);
     if (st != TD_OK) return st;
     return td_checkpoint_save(path, &ld->model.params, TD_LATENT_KIND, &meta, dtype);
 }

@@ -264,8 +264,7 @@ td_status td_map1d_save(const td_map1d *m, const td_mix1d *target, const char *p
     td_meta_init(&meta);
     st = td_meta_add_int(&meta, "units", m->units);
     for (int i = 0; st == TD_OK && i < 6; i++) st = td_meta_add_double(&meta, target_keys[i], values[i]);
-    for (int i = 0; st == TD_OK && extra && i < extra->n; i++)
-        st = td_meta_add_string(&meta, extra->keys[i], extra->values[i]);
+    if (st == TD_OK) st = td_meta_add_all(&meta, extra);
     if (st != TD_OK) return st;
     return td_checkpoint_save(path, &m->params, TD_MAP1D_KIND, &meta, dtype);
 }

@@ -72,8 +72,7 @@ td_status td_score_model_save(const td_score_model *m, const char *path, const t
     static td_meta_list meta;  // 32 KiB: too big for a wasm stack
     td_meta_init(&meta);
     td_status st = td_score_model_describe(m, &meta);
-    for (int i = 0; st == TD_OK && extra && i < extra->n; i++)
-        st = td_meta_add_string(&meta, extra->keys[i], extra->values[i]);
+    if (st == TD_OK) st = td_meta_add_all(&meta, extra);
     if (st != TD_OK) return st;
     return td_checkpoint_save(path, &m->params, TD_SCORE_MODEL_KIND, &meta, dtype);
 }

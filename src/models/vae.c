@@ -284,8 +284,7 @@ td_status td_vae_save(const td_vae *vae, const char *path, const td_meta_list *e
     if (st == TD_OK) st = td_meta_add_int(&meta, "hidden", vae->cfg.hidden);
     if (st == TD_OK) st = td_meta_add_int(&meta, "depth", vae->cfg.depth);
     if (st == TD_OK) st = td_meta_add_string(&meta, "act", td_act_name(vae->cfg.act));
-    for (int i = 0; st == TD_OK && extra && i < extra->n; i++)
-        st = td_meta_add_string(&meta, extra->keys[i], extra->values[i]);
+    if (st == TD_OK) st = td_meta_add_all(&meta, extra);
     if (st != TD_OK) return st;
     return td_checkpoint_save(path, &vae->params, TD_VAE_KIND, &meta, dtype);
 }
