@@ -407,6 +407,47 @@ TEST(inference_forward_matches_training_forward_and_keeps_its_cache) {
     td_params_free(&p);
 }
 
+// Rows [x_i, tail] through the plain and the folded forward, for a plain and a residual net.
+static void check_shared_tail(td_mlp_config cfg, uint64_t seed) {
+    enum { B = 7, SHARED = 5 };
+    td_params p;
+    td_mlp net;
+    td_mlp_work work;
+    td_rng rng;
+    td_rng_seed(&rng, seed, 0);
+    td_params_init(&p);
+    CHECK_EQ(td_mlp_init(&net, &p, "net", &cfg), TD_OK);
+    CHECK_EQ(td_params_alloc(&p), TD_OK);
+    td_params_init_weights(&p, &rng);
+    CHECK_EQ(td_mlp_work_init(&work, &net, B), TD_OK);
+    int head = cfg.d_in - SHARED;
+    float rows[B * 9], x[B * 9], tail[SHARED], y_full[B * 3], y_fold[B * 3];
+    fill_normal(&rng, x, (size_t)(B * head));
+    fill_normal(&rng, tail, SHARED);
+    for (int i = 0; i < B; i++) {
+        memcpy(rows + i * cfg.d_in, x + i * head, (size_t)head * sizeof(float));
+        memcpy(rows + i * cfg.d_in + head, tail, SHARED * sizeof(float));
+    }
+    CHECK_EQ(td_mlp_forward(&net, &p, &work, rows, y_full, B), TD_OK);
+    CHECK_EQ(td_mlp_forward_shared(&net, &p, &work, x, tail, SHARED, y_fold, B), TD_OK);
+    for (int i = 0; i < B * cfg.d_out; i++) CHECK_NEAR(y_fold[i], y_full[i], 1e-5);
+    tail[0] += 0.5f;   // the tail is really read
+    CHECK_EQ(td_mlp_forward_shared(&net, &p, &work, x, tail, SHARED, y_fold, B), TD_OK);
+    CHECK(fabs((double)y_fold[0] - (double)y_full[0]) > 1e-4);
+    CHECK_EQ(td_mlp_forward_shared(&net, &p, &work, x, tail, cfg.d_in, y_fold, B), TD_ERR_ARG);
+    CHECK_CONTAINS(td_error_message(), "shared input columns");
+    CHECK_EQ(td_mlp_forward_shared(&net, &p, &work, x, NULL, SHARED, y_fold, B), TD_ERR_ARG);
+    CHECK_EQ(td_mlp_forward_shared(&net, &p, &work, x, tail, SHARED, y_fold, B + 1), TD_ERR_LIMIT);
+    td_mlp_work_free(&work);
+    td_params_free(&p);
+}
+
+TEST(a_tail_shared_by_every_row_folded_into_the_first_bias_gives_the_full_rows_output) {
+    check_shared_tail((td_mlp_config){9, 16, 3, 2, TD_ACT_SILU, 0}, 41);
+    check_shared_tail((td_mlp_config){9, 16, 3, 2, TD_ACT_GELU, 1}, 42);
+    check_shared_tail((td_mlp_config){9, 0, 3, 0, TD_ACT_SILU, 0}, 43);   // one layer: straight to y
+}
+
 TEST(mlp_errors_name_the_bad_size_and_the_too_large_batch) {
     td_params p;
     td_mlp net;
@@ -809,6 +850,7 @@ int main(void) {
     RUN(residual_mlp_gradients_match_finite_differences_for_parameters_and_input);
     RUN(inference_forward_matches_training_forward_and_keeps_its_cache);
     RUN(mlp_errors_name_the_bad_size_and_the_too_large_batch);
+    RUN(a_tail_shared_by_every_row_folded_into_the_first_bias_gives_the_full_rows_output);
     RUN(time_embedding_matches_hand_values_and_separates_nearby_steps);
     RUN(class_embedding_gradients_match_finite_differences_and_the_no_class_row_is_learned);
     RUN(label_dropout_replaces_the_requested_fraction_with_no_class);

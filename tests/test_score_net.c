@@ -199,6 +199,34 @@ TEST(rows_sharing_a_time_reuse_its_embedding_and_rows_with_other_times_do_not) {
     td_score_model_free(&m);
 }
 
+// A sampler's batch (one t, label and condition for all rows) takes the folded first
+// layer; one row with another t sends the same rows through the full concat instead.
+TEST(rows_sharing_time_label_and_condition_give_what_the_full_input_gives) {
+    td_score_net_config c = small_config();
+    td_sde sde = td_sde_ve(0.01, 10.0);   // VE: the input scaling is on the folded path too
+    td_rng rng;
+    td_rng_seed(&rng, 12, 0);
+    td_score_model m;
+    CHECK_EQ(td_score_model_init(&m, &c, &sde, &rng), TD_OK);
+    td_score_net_work w;
+    CHECK_EQ(td_score_net_work_init(&w, &m.net, 6), TD_OK);
+    enum { B = 5 };
+    float x[(B + 1) * 3], t[B + 1], cond[(B + 1) * 2], shared[B * 3], full[(B + 1) * 3];
+    int labels[B + 1];
+    fill(&rng, x, (B + 1) * 3, 2.0f);
+    for (int i = 0; i <= B; i++) t[i] = 0.4f, labels[i] = 1, cond[2 * i] = 0.3f, cond[2 * i + 1] = -0.8f;
+    t[B] = 0.9f;
+    CHECK_EQ(td_score_net_forward(&m.net, &m.params, &w, x, t, labels, cond, shared, B), TD_OK);
+    CHECK_EQ(td_score_net_forward(&m.net, &m.params, &w, x, t, labels, cond, full, B + 1), TD_OK);
+    for (int i = 0; i < B * 3; i++) CHECK_NEAR(shared[i], full[i], 1e-5);
+    labels[2] = 0;   // one row with another label: no longer shared, and its output moves
+    CHECK_EQ(td_score_net_forward(&m.net, &m.params, &w, x, t, labels, cond, shared, B), TD_OK);
+    CHECK(fabs((double)shared[6] - (double)full[6]) > 1e-4);
+    CHECK_NEAR(shared[0], full[0], 1e-5);
+    td_score_net_work_free(&w);
+    td_score_model_free(&m);
+}
+
 TEST(bad_configurations_are_refused_naming_the_field) {
     td_score_net_config c = td_score_net_defaults();
     c.time_dim = 31;
@@ -391,6 +419,7 @@ int main(void) {
     RUN(input_scaling_changes_nothing_on_vp_and_divides_by_the_marginal_scale_on_ve);
     RUN(the_denoiser_adapter_splits_large_requests_into_chunks_with_identical_results);
     RUN(rows_sharing_a_time_reuse_its_embedding_and_rows_with_other_times_do_not);
+    RUN(rows_sharing_time_label_and_condition_give_what_the_full_input_gives);
     RUN(bad_configurations_are_refused_naming_the_field);
     RUN(the_loop_warms_up_decays_the_rate_reports_progress_and_ends_on_the_ema_weights);
     RUN(a_nan_loss_stops_training_as_diverged_and_a_callback_can_stop_early);

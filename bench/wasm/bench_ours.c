@@ -21,6 +21,7 @@
 #include "models/latent_diffusion.h"
 #include "models/score_model.h"
 #include "nn/dense.h"
+#include "nn/embed.h"
 
 #define EXPORT __attribute__((used, visibility("default")))
 
@@ -107,11 +108,22 @@ EXPORT float *bench_model_tensor(const bench_model *h, const char *name) {
     return t ? h->m.params.data + t->offset : NULL;
 }
 
-// x (B, D), every row at time t -> out (B, D): embedding, concat, the whole MLP.
+// x (B, D), every row at time t -> out (B, D): embedding, concat, the whole MLP over
+// the full input rows, as training runs it. (td_score_net_forward would fold the
+// shared embedding into the first layer's bias, doing a 2-wide instead of a 34-wide
+// first product: the sampler rows measure that; this row measures the whole MLP.)
 EXPORT int bench_model_forward(bench_model *h, const float *x, float t, float *out, int B) {
-    if (B > h->w.max_batch) return td_fail(TD_ERR_LIMIT, "batch over the workspace");
-    for (int i = 0; i < B; i++) h->w.t[i] = t;
-    return td_score_net_forward(&h->m.net, &h->m.params, &h->w, x, h->w.t, NULL, NULL, out, B);
+    const td_score_net *net = &h->m.net;
+    if (B > h->w.max_batch || net->cfg.n_classes > 0 || net->cfg.cond_dim > 0 || net->cfg.scale_input &&
+        net->sde.kind != TD_SDE_VP && net->sde.kind != TD_SDE_DDPM)
+        return td_fail(TD_ERR_ARG, "bench_model_forward: an unconditional VP/DDPM net and a batch that fits");
+    size_t D = (size_t)net->cfg.data_dim, Dt = (size_t)net->cfg.time_dim, Din = (size_t)net->d_in;
+    td_status st = td_time_embed(&t, 1, (int)Dt, net->cfg.time_scale, h->w.temb);
+    for (size_t i = 0; st == TD_OK && i < (size_t)B; i++) {
+        memcpy(h->w.in + i * Din, x + i * D, D * sizeof(float));
+        memcpy(h->w.in + i * Din + D, h->w.temb, Dt * sizeof(float));
+    }
+    return st != TD_OK ? st : td_mlp_forward(&net->mlp, &h->m.params, &h->w.mlp, h->w.in, out, B);
 }
 
 // The DDIM (eta 0) grid of `steps` times and, per time, alpha, sigma and the input scale

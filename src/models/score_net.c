@@ -130,6 +130,14 @@ static td_status embed_times(const td_score_net_config *c, const float *t, int B
     return TD_OK;
 }
 
+// c_in(t), the factor x is read with. On VP and DDPM alpha^2 + sigma^2 = 1, so it is
+// 1 and not computed (a DDPM schedule's alpha costs O(N) per call).
+static float input_scale(const td_score_net *net, float t) {
+    if (!net->cfg.scale_input || net->sde.kind == TD_SDE_VP || net->sde.kind == TD_SDE_DDPM) return 1.0f;
+    double a = td_sde_alpha(&net->sde, (double)t), s = td_sde_sigma(&net->sde, (double)t);
+    return (float)(1.0 / sqrt(a * a + s * s));
+}
+
 // Build the MLP input in w->in: [c_in(t) x, temb, cemb, cproj]  (B, d_in).
 // Labels and cond are copied into the workspace, where backward finds them.
 static td_status build_input(const td_score_net *net, const td_params *p, td_score_net_work *w,
@@ -169,16 +177,10 @@ static td_status build_input(const td_score_net *net, const td_params *p, td_sco
         parts_buf[n] = w->cproj;
         widths[n++] = c->cond_proj_dim;
     }
-    // On VP and DDPM alpha^2 + sigma^2 = 1, so c_in is 1 and is skipped (a DDPM schedule's
-    // alpha costs O(N) per call); otherwise it is computed once per distinct t.
-    int scaled = c->scale_input && net->sde.kind != TD_SDE_VP && net->sde.kind != TD_SDE_DDPM;
     float scale = 1.0f;
     for (size_t i = 0; i < rows; i++) {
         float *row = w->in + i * Din;
-        if (scaled && (i == 0 || t[i] != t[i - 1])) {
-            double a = td_sde_alpha(&net->sde, (double)t[i]), s = td_sde_sigma(&net->sde, (double)t[i]);
-            scale = (float)(1.0 / sqrt(a * a + s * s));
-        }
+        if (i == 0 || t[i] != t[i - 1]) scale = input_scale(net, t[i]);
         for (size_t d = 0; d < D; d++) row[d] = scale * x[i * D + d];
         size_t col = D;
         for (int k = 0; k < n; k++) {
@@ -190,13 +192,39 @@ static td_status build_input(const td_score_net *net, const td_params *p, td_sco
     return TD_OK;
 }
 
-// x (B, D), t (B) [, labels (B), cond (B, C)] -> out (B, D)
+// True when every row has the same t, label and condition: then the MLP input's
+// columns after x are one vector for all rows (a sampler's batch).
+static int rows_share_conditions(const td_score_net_config *c, const float *t, const int *labels,
+                                 const float *cond, int B) {
+    size_t C = (size_t)c->cond_dim;
+    for (int i = 1; i < B; i++) {
+        if (t[i] != t[0]) return 0;
+        if (c->n_classes > 0 && labels && labels[i] != labels[0]) return 0;
+        if (C > 0 && cond && memcmp(cond + (size_t)i * C, cond, C * sizeof(float)) != 0) return 0;
+    }
+    return 1;
+}
+
+// x (B, D), t (B) [, labels (B), cond (B, C)] -> out (B, D). When the rows share
+// their conditions, row 0's input gives the common tail [temb, cemb, cproj] and the
+// MLP folds it into layer 0's bias (td_mlp_forward_shared): the toy net's first
+// layer then reads 2 columns per row instead of 34.
 td_status td_score_net_forward(const td_score_net *net, const td_params *p, td_score_net_work *w,
                                const float *x, const float *t, const int *labels,
                                const float *cond, float *out, int B) {
-    td_status st = build_input(net, p, w, x, t, labels, cond, B);
+    if (B < 2 || B > w->max_batch || !x || !t || !rows_share_conditions(&net->cfg, t, labels, cond, B)) {
+        td_status st = build_input(net, p, w, x, t, labels, cond, B);
+        if (st != TD_OK) return st;
+        return td_mlp_forward(&net->mlp, p, &w->mlp, w->in, out, B);
+    }
+    td_status st = build_input(net, p, w, x, t, labels, cond, 1);
     if (st != TD_OK) return st;
-    return td_mlp_forward(&net->mlp, p, &w->mlp, w->in, out, B);
+    // Every row's scaled x, (B, D), goes to din: inference has no gradient to keep there.
+    size_t n = (size_t)B * (size_t)net->cfg.data_dim;
+    float scale = input_scale(net, t[0]);
+    for (size_t i = 0; i < n; i++) w->din[i] = scale * x[i];
+    int D = net->cfg.data_dim;
+    return td_mlp_forward_shared(&net->mlp, p, &w->mlp, w->din, w->in + D, net->d_in - D, out, B);
 }
 
 td_status td_score_net_forward_train(const td_score_net *net, const td_params *p,

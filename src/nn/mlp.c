@@ -124,13 +124,11 @@ static void add_into(float *h, const float *x, size_t n) {
 
 // ---- forward ----------------------------------------------------------------
 
-// x (B, d_in) -> y (B, d_out), ping-ponging through g[0] / g[1].
-td_status td_mlp_forward(const td_mlp *net, const td_params *p, td_mlp_work *work,
-                         const float *x, float *y, int B) {
-    td_status s = check_batch(net, work, B);
-    if (s != TD_OK) return s;
-    const float *h = x;
-    for (int i = 0; i < net->n_layers; i++) {
+// Layers first .. L-1 on h (B, in_dim[first]) -> y (B, d_out), ping-ponging
+// through g[0] / g[1] (layer i writes g[i % 2], so it never overwrites h).
+static void forward_from(const td_mlp *net, const td_params *p, td_mlp_work *work, int first,
+                         const float *h, float *y, int B) {
+    for (int i = first; i < net->n_layers; i++) {
         float *out = i == net->n_layers - 1 ? y : work->g[i % 2];
         // layer i: h (B, in_dim) -> out (B, out_dim) = act(h W^T + b) [+ h]
         td_dense_forward(h, p->data + net->w[i], p->data + net->b[i], NULL, out, B,
@@ -138,6 +136,44 @@ td_status td_mlp_forward(const td_mlp *net, const td_params *p, td_mlp_work *wor
         if (net->skip[i]) add_into(out, h, (size_t)B * (size_t)net->out_dim[i]);
         h = out;
     }
+}
+
+// x (B, d_in) -> y (B, d_out)
+td_status td_mlp_forward(const td_mlp *net, const td_params *p, td_mlp_work *work,
+                         const float *x, float *y, int B) {
+    td_status s = check_batch(net, work, B);
+    if (s != TD_OK) return s;
+    forward_from(net, p, work, 0, x, y, B);
+    return TD_OK;
+}
+
+// Layer 0 as a product over the head columns only: W's head columns (N, head)
+// are copied out (W is (N, d_in) row-major, so they are not contiguous) and
+// the tail's share, W[:, head:] . tail, joins the bias.
+td_status td_mlp_forward_shared(const td_mlp *net, const td_params *p, td_mlp_work *work,
+                                const float *x, const float *tail, int shared, float *y, int B) {
+    td_status s = check_batch(net, work, B);
+    if (s != TD_OK) return s;
+    size_t K = (size_t)net->in_dim[0], N = (size_t)net->out_dim[0];
+    if (shared < 0 || (size_t)shared >= K || net->skip[0] || (shared > 0 && !tail))
+        return td_fail(TD_ERR_ARG, "MLP shared input columns must be 0 .. %zu with a tail vector and no skip "
+                       "on layer 0, got %d", K - 1, shared);
+    size_t head = K - (size_t)shared;
+    float *Wh = malloc(N * (head + 1) * sizeof *Wh);
+    if (!Wh) return td_fail(TD_ERR_NOMEM, "out of memory for the MLP's folded first layer");
+    float *bias = Wh + N * head;
+    const float *W = p->data + net->w[0], *b = p->data + net->b[0];
+    for (size_t n = 0; n < N; n++) {
+        const float *row = W + n * K;
+        memcpy(Wh + n * head, row, head * sizeof *Wh);
+        double acc = (double)b[n];
+        for (size_t j = 0; j < (size_t)shared; j++) acc += (double)row[head + j] * (double)tail[j];
+        bias[n] = (float)acc;
+    }
+    float *out = net->n_layers == 1 ? y : work->g[0];
+    td_dense_forward(x, Wh, bias, NULL, out, B, (int)head, (int)N, net->act[0]);
+    free(Wh);
+    forward_from(net, p, work, 1, out, y, B);
     return TD_OK;
 }
 

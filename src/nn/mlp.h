@@ -81,6 +81,17 @@ void td_mlp_work_free(td_mlp_work *work);
 td_status td_mlp_forward(const td_mlp *net, const td_params *p, td_mlp_work *work,
                          const float *x, float *y, int B);
 
+// Inference on rows whose last `shared` input columns are one common vector
+// (a sampler's batch: one time, one class, one condition for every row):
+// x (B, d_in - shared) holds the varying columns, tail (shared) the common ones.
+// Layer 0's product with the tail is computed once and added to its bias, so
+// layer 0 reads d_in - shared columns per row instead of d_in (the toy score
+// net: 2 instead of 34). Equal to td_mlp_forward on the full rows up to
+// rounding. TD_ERR_ARG when shared is not in 0 .. d_in - 1 or layer 0 has a
+// skip connection; TD_ERR_NOMEM if its small scratch cannot be had.
+td_status td_mlp_forward_shared(const td_mlp *net, const td_params *p, td_mlp_work *work,
+                                const float *x, const float *tail, int shared, float *y, int B);
+
 // Training forward: as td_mlp_forward, but copies x and keeps every layer's
 // input and pre-activation in work for td_mlp_backward (x may be reused at once).
 td_status td_mlp_forward_train(const td_mlp *net, const td_params *p, td_mlp_work *work,
