@@ -245,6 +245,7 @@ static const int BIG[][4] = {
     {16, 848, 512, TD_ACT_SILU}, {64, 512, 512, TD_ACT_TANH}, {1, 512, 784, TD_ACT_NONE},
     {260, 300, 600, TD_ACT_RELU}, {1024, 34, 128, TD_ACT_SILU}, {0, 5, 3, TD_ACT_SILU},
     {3, 0, 5, TD_ACT_GELU}, {2, 3, 0, TD_ACT_RELU},
+    {4096, 2, 128, TD_ACT_SILU}, {40, 3, 1030, TD_ACT_GELU},   // a folded first layer; past SMALL_N
 };
 enum { BIG_COUNT = sizeof BIG / sizeof BIG[0] };
 

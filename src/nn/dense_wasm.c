@@ -14,7 +14,9 @@
 #define TD_SIMD_WASM128 1
 #include "nn/dense_simd.h"
 
-enum { ROW_BLOCK = 32 };   // rows of x per pass over W: 32 x K floats stay in L1/L2
+enum { ROW_BLOCK = 32,     // rows of x per pass over W: 32 x K floats stay in L1/L2
+       SMALL_K = 3,        // products this shallow use small_k_rows ...
+       SMALL_N = 1024 };   // ... when W^T fits on the stack (12 KB)
 
 // The four lane sums of a, b, c, d as one vector (a transpose-and-add tree).
 TD_INLINE vf sum4(vf a, vf b, vf c, vf d) {
@@ -133,6 +135,30 @@ static void column(const float *x, const float *W, size_t K, size_t i0, size_t i
     }
 }
 
+// Rows i0 .. i1 for a product only a few deep (K <= SMALL_K: the score net's first layer
+// once the shared time embedding is folded into its bias reads 2 columns). Dot form
+// would be all lane sums and K % 4 tail; here each output vector is the bias plus K
+// broadcast multiply-adds along N, with Wt = W^T (K, N).
+static void small_k_rows(const float *x, const float *Wt, size_t K, size_t i0, size_t i1,
+                         const out_rows *o) {
+    size_t N = o->N, N4 = N - N % 4;
+    for (size_t i = i0; i < i1; i++) {
+        const float *xi = x + i * K;
+        float *out = o->out + i * N;
+        size_t n = 0;
+        for (; n < N4; n += 4) {
+            vf acc = o->b ? vf_load(o->b + n) : vf_zero();
+            for (size_t k = 0; k < K; k++) MADD(acc, vf_set1(xi[k]), vf_load(Wt + k * N + n));
+            vf_store(out + n, acc);
+        }
+        for (; n < N; n++) {
+            float acc = o->b ? o->b[n] : 0.0f;
+            for (size_t k = 0; k < K; k++) acc += xi[k] * Wt[k * N + n];
+            out[n] = acc;
+        }
+    }
+}
+
 // x (M, K), W (N, K), b (N) -> z (M, N) optional, y (M, N) = act(z)
 static void wasm_forward(const float *x, const float *W, const float *b, float *z, float *y,
                          int M_, int K_, int N_, td_act act) {
@@ -140,12 +166,22 @@ static void wasm_forward(const float *x, const float *W, const float *b, float *
     (void)dense_forward;   // the template's forward: not used in wasm (see the top)
     size_t M = (size_t)M_, K = (size_t)K_, N = (size_t)N_, N4 = N - N % 4;
     out_rows o = {b, z ? z : y, N};
+    float small_wt[SMALL_K * SMALL_N];   // W^T for a shallow, not too wide layer
+    int small = K > 0 && K <= SMALL_K && N <= SMALL_N && M >= 4;
+    if (small)
+        for (size_t n = 0; n < N; n++)
+            for (size_t k = 0; k < K; k++) small_wt[k * N + n] = W[n * K + k];
     // Row blocks: a block of x stays in cache while every group of four W rows passes;
     // then the block's activation, as one pass while its outputs are still in cache (a
     // pass has independent vectors in flight; after each tile, exp's long dependency
     // chain stalled the tile loop).
     for (size_t i0 = 0; i0 < M; i0 += ROW_BLOCK) {
         size_t i1 = M - i0 < ROW_BLOCK ? M : i0 + ROW_BLOCK;
+        if (small) {
+            small_k_rows(x, small_wt, K, i0, i1, &o);
+            if (z || act != TD_ACT_NONE) act_forward(o.out + i0 * N, y + i0 * N, (i1 - i0) * N, act);
+            continue;
+        }
         size_t n = 0;
         if (M == 1)
             for (; n + 8 <= N4; n += 8) tile_1x8(x, W, K, 0, n, &o);
