@@ -48,7 +48,9 @@ function shippedModels() {
   }
   const latent = join(dir, 'digit_latent.safetensors'), meta = header(latent);
   if (meta?.model === 'digit-latent') {
-    const vae = join(dir, meta.vae_file || 'digit_vae.safetensors');
+    // vae_file is the name the VAE had at training time; the page ships it as digit_vae.
+    const vae = [meta.vae_file, 'digit_vae.safetensors'].filter(Boolean).map((f) => join(dir, f))
+      .find((f) => header(f)?.model === 'digit-vae') || join(dir, 'digit_vae.safetensors');
     if (header(vae)?.model === 'digit-vae')
       rows.push({ kind: 'digits', label: `digits ${basename(latent)} + ${basename(vae)}: 16 x 50 steps, guided, decoded`,
                   file: latent, vae, D: Number(meta.data_dim), n: 16, steps: 50, gClass: 3, gColour: 2 });
