@@ -114,8 +114,8 @@ EXPORT float *bench_model_tensor(const bench_model *h, const char *name) {
 // first product: the sampler rows measure that; this row measures the whole MLP.)
 EXPORT int bench_model_forward(bench_model *h, const float *x, float t, float *out, int B) {
     const td_score_net *net = &h->m.net;
-    if (B > h->w.max_batch || net->cfg.n_classes > 0 || net->cfg.cond_dim > 0 || net->cfg.scale_input &&
-        net->sde.kind != TD_SDE_VP && net->sde.kind != TD_SDE_DDPM)
+    if (B > h->w.max_batch || net->cfg.n_classes > 0 || net->cfg.cond_dim > 0 ||
+        (net->cfg.scale_input && net->sde.kind != TD_SDE_VP && net->sde.kind != TD_SDE_DDPM))
         return td_fail(TD_ERR_ARG, "bench_model_forward: an unconditional VP/DDPM net and a batch that fits");
     size_t D = (size_t)net->cfg.data_dim, Dt = (size_t)net->cfg.time_dim, Din = (size_t)net->d_in;
     td_status st = td_time_embed(&t, 1, (int)Dt, net->cfg.time_scale, h->w.temb);
