@@ -495,23 +495,22 @@ TD_INLINE void few_dx_n(int nn, const float *W, const float *dz, float *dx, size
     }
 }
 
-static void few_dW(const float *x, const float *dz, float *dW, size_t M, size_t K, size_t N) {
+// dx (unless NULL) and dW for N <= DOT_MAX_N, each with N a constant.
+#define FEW_BACKWARD(nn) \
+    do { \
+        if (dx) few_dx_n(nn, W, dz, dx, M, K); \
+        few_dW_n(nn, x, dz, dW, M, K); \
+    } while (0)
+static void few_backward(const float *x, const float *W, const float *dz, float *dx, float *dW,
+                         size_t M, size_t K, size_t N) {
     switch (N) {
-    case 1: few_dW_n(1, x, dz, dW, M, K); break;
-    case 2: few_dW_n(2, x, dz, dW, M, K); break;
-    case 3: few_dW_n(3, x, dz, dW, M, K); break;
-    default: few_dW_n(4, x, dz, dW, M, K); break;
+    case 1: FEW_BACKWARD(1); break;
+    case 2: FEW_BACKWARD(2); break;
+    case 3: FEW_BACKWARD(3); break;
+    default: FEW_BACKWARD(4); break;
     }
 }
-
-static void few_dx(const float *W, const float *dz, float *dx, size_t M, size_t K, size_t N) {
-    switch (N) {
-    case 1: few_dx_n(1, W, dz, dx, M, K); break;
-    case 2: few_dx_n(2, W, dz, dx, M, K); break;
-    case 3: few_dx_n(3, W, dz, dx, M, K); break;
-    default: few_dx_n(4, W, dz, dx, M, K); break;
-    }
-}
+#undef FEW_BACKWARD
 
 // ---- padded copies of a few rows -------------------------------------------
 // Rows whose stride is a multiple of 64 floats (256 bytes) fall into a quarter
@@ -596,8 +595,7 @@ static void dense_backward(const float *x, const float *W, const float *z, float
         xs = pad_rows(x, M, K, ldx, scratch + GEMM_SCRATCH + (ldz != N ? M * ldz : 0));
     }
     if (few && K > 0) {
-        if (dx) few_dx(W, dy, dx, M, K, N);
-        few_dW(x, dy, dW, M, K, N);
+        few_backward(x, W, dy, dx, dW, M, K, N);
         return;
     }
     if (K > 0 && dx) {
