@@ -294,6 +294,28 @@ static void bench_row(const char *label, int M, int layers, const int *dims, con
     net_free(&n);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+float bench_peak_avx512(long iters);   // peak_avx512.c
+
+// The measured limit the rows can be read against: median of 5 runs of the
+// AVX-512 multiply-add loop, when this CPU has AVX-512.
+static void print_peak(void) {
+    if (!td_dense_kernel_for(TD_PATH_AVX512)) return;
+    enum { RUNS = 5 };
+    long iters = quick ? 200000 : 2000000;
+    double g[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = now_seconds();
+        (void)bench_peak_avx512(iters);   // another file, no LTO: the call and its loop stay
+        g[r] = 2.0 * 12 * 16 * (double)iters / (now_seconds() - t0) * 1e-9;
+    }
+    qsort(g, RUNS, sizeof g[0], compare_doubles);
+    printf("AVX-512 multiply-add peak (12 chains, one core): %.1f GFLOP/s\n", g[RUNS / 2]);
+}
+#else
+static void print_peak(void) {}
+#endif
+
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
@@ -308,6 +330,7 @@ int main(int argc, char **argv) {
     print_cpu();
     for (int p = quick ? 1 : 0; p < TD_PATH_COUNT; p++)
         if (td_dense_kernel_for((td_dense_path)p)) paths[path_count++] = p;
+    print_peak();
     print_header();
 
     // Single layers: hidden widths with SiLU, output layers (N = 2, 784) linear.
