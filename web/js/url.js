@@ -28,3 +28,12 @@ export function choiceParam(section, key, fallback, choices) {
   const v = getParam(section, key, fallback);
   return choices.includes(v) ? v : fallback;
 }
+
+// A "New seed" button: the seed input steps to the next value of its own range (wrapping
+// past its max to 0), then `then()` runs the section again with it.
+export function onNewSeed(button, seed, then) {
+  button.addEventListener('click', () => {
+    seed.value = (Number(seed.value) + 1) % (Number(seed.max) + 1);
+    then();
+  });
+}

@@ -7,7 +7,7 @@
 // reports its own progress and error; a failed file disables only what needs it.
 import { latestOnly } from '../client.js';
 import { Plot } from '../gl.js';
-import { choiceParam, getParam, intParam, numParam, setParams } from '../url.js';
+import { choiceParam, getParam, intParam, numParam, onNewSeed, setParams } from '../url.js';
 import { WeightsStatus, fetchBytes } from '../weights.js';
 
 // Load order matters: latent diffusion is checked against the VAE it was trained on.
@@ -316,10 +316,7 @@ export async function setupDigits(client) {
   });
   form.scrub.addEventListener('input', scrub);
   form.addEventListener('submit', (e) => e.preventDefault());
-  form.reseed.addEventListener('click', () => {
-    form.seed.value = (Number(form.seed.value) + 1) % 1000000;
-    generate();
-  });
+  onNewSeed(form.reseed, form.seed, generate);
   // First use: the section comes near the viewport (or a control is touched).
   const io = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) {

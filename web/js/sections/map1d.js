@@ -2,7 +2,7 @@
 // target, beside the exact map F^-1(Phi(x)); histograms of the samples each one pushes.
 import { latestOnly } from '../client.js';
 import { Plot, themeColor } from '../gl.js';
-import { choiceParam, intParam, setParams } from '../url.js';
+import { choiceParam, intParam, onNewSeed, setParams } from '../url.js';
 import { WeightsStatus, loadModel } from '../weights.js';
 
 export function setupMap1d(client) {
@@ -66,9 +66,6 @@ export function setupMap1d(client) {
     update();
   });
   form.addEventListener('submit', (e) => e.preventDefault());
-  form.reseed.addEventListener('click', () => {
-    form.seed.value = (Number(form.seed.value) + 1) % 1000000;
-    update();
-  });
+  onNewSeed(form.reseed, form.seed, update);
   update();
 }

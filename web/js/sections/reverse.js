@@ -4,7 +4,7 @@
 // learned beside exact, and their error.
 import { latestOnly } from '../client.js';
 import { Plot, hueColor, ramp, themeColor } from '../gl.js';
-import { choiceParam, intParam, numParam, setParams } from '../url.js';
+import { choiceParam, intParam, numParam, onNewSeed, setParams } from '../url.js';
 import { WEIGHTS, WeightsStatus, loadModel } from '../weights.js';
 
 const KINDS = ['vp', 'subvp', 've', 'ddpm-linear', 'ddpm-cosine'];
@@ -173,10 +173,7 @@ export async function setupReverse(client) {
   });
   form.addEventListener('submit', (e) => e.preventDefault());
   form.replay.addEventListener('click', () => { if (runs) play(); });
-  form.run.addEventListener('click', () => {
-    form.seed.value = (Number(form.seed.value) + 1) % 1000000;
-    update();
-  });
+  onNewSeed(form.run, form.seed, update);
   // for tests and curious readers: the last runs of panels A and B
   window.thinkdiffPage = window.thinkdiffPage || {};
   Object.defineProperties(window.thinkdiffPage, {

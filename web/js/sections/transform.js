@@ -1,7 +1,7 @@
 // transform.js - section "Sampling is a transformation": u ~ U(0,1) -> x = Phi^-1(u).
 import { latestOnly } from '../client.js';
 import { Plot, themeColor } from '../gl.js';
-import { choiceParam, intParam, setParams } from '../url.js';
+import { choiceParam, intParam, onNewSeed, setParams } from '../url.js';
 
 export function setupTransform(client, status) {
   const form = document.getElementById('transform-controls');
@@ -67,10 +67,7 @@ export function setupTransform(client, status) {
     update();
   });
   form.addEventListener('submit', (e) => e.preventDefault());
-  form.reseed.addEventListener('click', () => {
-    form.seed.value = (Number(form.seed.value) + 1) % 1000000;
-    update();
-  });
+  onNewSeed(form.reseed, form.seed, update);
   update();
 }
 

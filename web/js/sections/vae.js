@@ -3,7 +3,7 @@
 // ring metrics that show how a VAE blurs the modes.
 import { latestOnly } from '../client.js';
 import { Plot, hueColor, themeColor } from '../gl.js';
-import { choiceParam, intParam, setParams } from '../url.js';
+import { choiceParam, intParam, onNewSeed, setParams } from '../url.js';
 import { WeightsStatus, loadModel } from '../weights.js';
 
 const MODELS = [
@@ -117,9 +117,6 @@ export function setupVae(client) {
 
   form.addEventListener('change', () => update());
   form.addEventListener('submit', (e) => e.preventDefault());
-  form.reseed.addEventListener('click', () => {
-    form.seed.value = (Number(form.seed.value) + 1) % 1000000;
-    update();
-  });
+  onNewSeed(form.reseed, form.seed, update);
   update();
 }
