@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 
-import { loadApi, WEB } from './loader.mjs';
+import { loadApi, refuses, WEB } from './loader.mjs';
 
 const td = await loadApi();
 const { Digits, DIGIT_FLOATS, DIGIT_OPS, parseExamples } = await import(pathToFileURL(join(WEB, 'js', 'ops_digits.js')).href);
@@ -32,15 +32,6 @@ function withDigits(parts, fn) {
     d.free();
     assert.equal(td.liveHandles(), before, 'a handle leaked');
   }
-}
-
-function refuses(fn, pattern) {
-  assert.throws(fn, (e) => {
-    assert.equal(e.name, 'TdError');
-    assert.ok(e.code < 0, `code ${e.code}`);
-    assert.match(e.message, pattern);
-    return true;
-  });
 }
 
 const ALL = ['vae', 'latent', 'cvae', 'classifier'];

@@ -3,23 +3,11 @@
 // exact score fields, VAE / HVAE views and ELBO terms, the 1-D map. Every export is also
 // fed bad input, and every test checks that it leaves no live handle behind.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { loadApi, WEB } from './loader.mjs';
+import { loadApi, refuses, weights } from './loader.mjs';
 
 const td = await loadApi();
-
-// Shipped weights live in web/weights/; TD_EXTRA_WEIGHTS names a folder searched when a
-// file is not there yet (a locally trained stand-in while the shipped one is on its way).
-export function weights(name) {
-  for (const dir of [join(WEB, 'weights'), process.env.TD_EXTRA_WEIGHTS].filter(Boolean)) {
-    const path = join(dir, name);
-    if (existsSync(path)) return new Uint8Array(readFileSync(path));
-  }
-  throw new Error(`weights file ${name} is missing from web/weights/`);
-}
 
 // Run fn(...objects), free every object afterwards, and check no handle leaked.
 function using(make, fn) {
@@ -32,16 +20,6 @@ function using(make, fn) {
     for (const o of objects) o.free();
     assert.equal(td.liveHandles(), before, 'a handle leaked');
   }
-}
-
-// fn must throw a TdError with a negative code whose message matches `pattern`.
-function refuses(fn, pattern) {
-  assert.throws(fn, (e) => {
-    assert.equal(e.name, 'TdError');
-    assert.ok(e.code < 0, `code ${e.code}`);
-    assert.match(e.message, pattern);
-    return true;
-  });
 }
 
 const DIFFUSION = 'ring8-vp.safetensors';

@@ -8,31 +8,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 
-import { existsSync, readFileSync } from 'node:fs';
-
-import { loadApi, WEB } from './loader.mjs';
+import { loadApi, refuses, weights, WEB } from './loader.mjs';
 
 const td = await loadApi();
 const { Trainer, csvPoints } = await import(pathToFileURL(join(WEB, 'js', 'api_train.js')).href);
 const { TRAIN_OPS } = await import(pathToFileURL(join(WEB, 'js', 'ops_train.js')).href);
 
-// A shipped checkpoint's bytes (TD_EXTRA_WEIGHTS: a folder of stand-ins, as models.test.mjs).
-function weights(name) {
-  for (const dir of [join(WEB, 'weights'), process.env.TD_EXTRA_WEIGHTS].filter(Boolean))
-    if (existsSync(join(dir, name))) return new Uint8Array(readFileSync(join(dir, name)));
-  throw new Error(`weights file ${name} is missing from web/weights/`);
-}
-
 const SMALL = { sde: 'ddpm-cosine', width: 32, depth: 2, batch: 64, steps: 400, lr: 5e-3, ema: 0.99, seed: 3 };
-
-function refuses(fn, pattern) {
-  assert.throws(fn, (e) => {
-    assert.equal(e.name, 'TdError');
-    assert.ok(e.code < 0, `code ${e.code}`);
-    assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 // Run fn(trainer) on a fresh trainer, free it, and check no handle leaked.
 function withTrainer(opts, fn) {
