@@ -8,6 +8,8 @@
 #
 #   TD_FUZZ_JOBS=2 bash scripts/fuzz.sh 3600        # an hour per target, 2 workers each
 #
+# With one worker per target (the default), two targets run at once (two cores).
+#
 # Build: build/fuzz (CC=clang, -DTD_FUZZ=ON: ASan + UBSan + libFuzzer). Seeds: regenerated
 # by tests/fuzz/make_corpus.py into build/fuzz/seeds/TARGET, plus past findings in
 # tests/fuzz/regressions/TARGET; what a run learns is kept in build/fuzz/corpus/TARGET,
@@ -47,16 +49,15 @@ mkdir -p "$BUILD/artifacts"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-failed=0
-for t in "${TARGETS[@]}"; do
-    bin=$BUILD/fuzz_$t
+# run_target T: one target's run; prints its summary lines, returns non-zero on a finding.
+run_target() {
+    local t=$1 bin=$BUILD/fuzz_$1 rc=0 log=$BUILD/$1.log stats runs
     if [ ! -x "$bin" ]; then
         echo "fuzz_$t: no such target"
         echo "fuzz_$t: 0 passed, 1 failed"
-        failed=1
-        continue
+        return 1
     fi
-    args=(-max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2560 -malloc_limit_mb=1024
+    local args=(-max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2560 -malloc_limit_mb=1024
           -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$t-")
     case $t in
         safetensors|model_load) args+=(-dict="$ROOT/tests/fuzz/safetensors.dict") ;;
@@ -67,11 +68,9 @@ for t in "${TARGETS[@]}"; do
     [ "$t" = cli_sample ] && args+=(-close_fd_mask=2)
     [ "$JOBS" -gt 1 ] && args+=(-jobs="$JOBS" -workers="$JOBS")
     mkdir -p "$BUILD/corpus/$t"
-    dirs=("$BUILD/corpus/$t" "$BUILD/seeds/$t")
+    local dirs=("$BUILD/corpus/$t" "$BUILD/seeds/$t")
     # Past findings (tests/fuzz/regressions/TARGET) run first, with the seeds.
     [ -d "$ROOT/tests/fuzz/regressions/$t" ] && dirs+=("$ROOT/tests/fuzz/regressions/$t")
-    log=$BUILD/$t.log
-    rc=0
     (cd "$BUILD" && "$bin" "${args[@]}" "${dirs[@]}") >"$log" 2>&1 || rc=$?
     stats=$(grep -a -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 |
             sed -E 's/^#[0-9]+[[:space:]]+DONE[[:space:]]+//')
@@ -83,7 +82,20 @@ for t in "${TARGETS[@]}"; do
         grep -a -E 'ERROR|SUMMARY|runtime error|Test unit written|==[0-9]+==' "$log" | head -20
         echo "fuzz_$t: FAILED (exit $rc; log $log)"
         echo "fuzz_$t: 0 passed, 1 failed"
-        failed=1
+        return 1
     fi
+}
+
+# The machine has two cores: with one worker per target, two targets run at once.
+PARALLEL=$(( JOBS >= 2 ? 1 : 2 ))
+for t in "${TARGETS[@]}"; do
+    run_target "$t" >"$BUILD/$t.summary" &
+    while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do wait -n || true; done
+done
+wait
+failed=0
+for t in "${TARGETS[@]}"; do
+    cat "$BUILD/$t.summary"
+    grep -q ': 0 passed, 1 failed$' "$BUILD/$t.summary" && failed=1
 done
 exit $failed

@@ -32,7 +32,7 @@ after(async () => {
 
 // A context that counts the bytes of every response, with the stand-in digit weights routed in.
 async function newContext(route = null) {
-  const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 }, serviceWorkers: 'block' });
+  const context = await env.browser.newContext({ reducedMotion: 'reduce', viewport: { width: 1100, height: 900 }, serviceWorkers: 'block' });
   const transfer = { bytes: 0, files: new Map() };
   context.on('response', async (r) => {
     try {

@@ -14,7 +14,7 @@ before(async () => { env = await start(); });
 after(async () => { if (env) await env.close(); });
 
 async function newContext() {
-  const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 }, serviceWorkers: 'block' });
+  const context = await env.browser.newContext({ reducedMotion: 'reduce', viewport: { width: 1100, height: 900 }, serviceWorkers: 'block' });
   await routeStandInWeights(context);
   return context;
 }

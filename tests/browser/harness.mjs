@@ -17,6 +17,8 @@ mkdirSync(ARTIFACTS, { recursive: true });
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
+// The tests' contexts ask for reduced motion (reducedMotion: 'reduce'): the reverse section
+// then shows its end at once instead of playing its 2.6 s animation; page.test.mjs checks both.
 export async function start() {
   const server = await serve(WEB, 0);
   const base = `http://127.0.0.1:${server.address().port}/`;

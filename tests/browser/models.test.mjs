@@ -20,7 +20,7 @@ after(async () => { if (env) await env.close(); });
 
 // A context whose requests the test may rewrite: service workers would fetch around routes.
 async function newContext(opts = {}) {
-  const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 }, serviceWorkers: 'block', ...opts });
+  const context = await env.browser.newContext({ reducedMotion: 'reduce', viewport: { width: 1100, height: 900 }, serviceWorkers: 'block', ...opts });
   await routeStandInWeights(context);
   return context;
 }

@@ -12,7 +12,7 @@ before(async () => { env = await start(); });
 after(async () => { if (env) await env.close(); });
 
 test('the page loads with no console errors and no CSP violations', async () => {
-  const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const context = await env.browser.newContext({ reducedMotion: 'reduce', viewport: { width: 1100, height: 900 } });
   try {
     const { page, problems, readyMs } = await openPage(context, env.base);
     const status = await page.textContent('#status');
@@ -27,7 +27,7 @@ test('the page loads with no console errors and no CSP violations', async () => 
 });
 
 test('the CSP detector fires: an inline script is blocked and reported', async () => {
-  const context = await env.browser.newContext();
+  const context = await env.browser.newContext({ reducedMotion: 'reduce' });
   try {
     const { page, problems } = await openPage(context, env.base);
     const ran = await page.evaluate(() => {
@@ -44,7 +44,7 @@ test('the CSP detector fires: an inline script is blocked and reported', async (
 });
 
 test('every visible section draws non-empty WebGL plots', async () => {
-  const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const context = await env.browser.newContext({ reducedMotion: 'reduce', viewport: { width: 1100, height: 900 } });
   try {
     const { page } = await openPage(context, env.base);
     await page.waitForFunction(() => document.getElementById('transform-readout').textContent !== ''
@@ -66,7 +66,7 @@ test('every visible section draws non-empty WebGL plots', async () => {
 });
 
 test('the transform section follows its URL settings and writes them back', async () => {
-  const context = await env.browser.newContext();
+  const context = await env.browser.newContext({ reducedMotion: 'reduce' });
   try {
     const { page } = await openPage(context, `${env.base}?transform.seed=7&transform.n=1000&transform.bins=20`);
     await page.waitForFunction(() => /1,000 draws/.test(document.getElementById('transform-readout').textContent));
@@ -83,7 +83,7 @@ test('the transform section follows its URL settings and writes them back', asyn
 });
 
 test('a phone-sized screen gets one column without horizontal scrolling', async () => {
-  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+  const context = await env.browser.newContext({ reducedMotion: 'reduce', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
   try {
     const { page } = await openPage(context, env.base);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -95,7 +95,7 @@ test('a phone-sized screen gets one column without horizontal scrolling', async 
 });
 
 test('after one visit the page works offline (service worker cache)', async () => {
-  const context = await env.browser.newContext();
+  const context = await env.browser.newContext({ reducedMotion: 'reduce' });
   try {
     const { page } = await openPage(context, env.base);
     await page.evaluate(() => navigator.serviceWorker.ready);
@@ -116,7 +116,7 @@ test('after one visit the page works offline (service worker cache)', async () =
 });
 
 test('reverse diffusion with the exact score lands the particles on the 8 modes', async () => {
-  const context = await env.browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const context = await env.browser.newContext({ reducedMotion: 'reduce', viewport: { width: 1100, height: 900 } });
   try {
     const { page, problems } = await openPage(context,
       `${env.base}?reverse.model=exact&reverse.sampler=ode-heun&reverse.kind=vp&reverse.steps=60&reverse.n=4096&reverse.seed=3&reverse.trails=1`);
@@ -147,6 +147,36 @@ test('reverse diffusion with the exact score lands the particles on the 8 modes'
   } finally {
     await context.close();
   }
+});
+
+test('the reverse section plays the trajectory, or shows its end at once to a reader who prefers reduced motion', async () => {
+  const url = `${env.base}?reverse.model=exact&reverse.steps=20&reverse.n=1024&reverse.seed=2`;
+  const ends = {};
+  for (const motion of ['no-preference', 'reduce']) {
+    const context = await env.browser.newContext({ reducedMotion: motion, viewport: { width: 1100, height: 900 } });
+    try {
+      const { page, problems } = await openPage(context, url);
+      await page.waitForFunction(() => document.getElementById('reverse').dataset.state === 'done', null, { timeout: 60000 });
+      ends[motion] = await page.evaluate(() => {
+        const section = document.getElementById('reverse'), r = window.thinkdiffPage.reverse;
+        return { played: section.dataset.played, t: document.getElementById('reverse-metrics').dataset.t,
+          first: [r.x[0], r.x[1]], metrics: /modes covered/.test(document.getElementById('reverse-metrics').textContent) };
+      });
+      if (motion === 'reduce') {
+        // Replay is an explicit request: it animates even here.
+        await page.click('#reverse-controls [name=replay]');
+        await page.waitForFunction(() => document.getElementById('reverse').dataset.played === 'animated');
+      }
+      assert.deepEqual(problems, { console: [], errors: [], csp: [] });
+    } finally {
+      await context.close();
+    }
+  }
+  assert.equal(ends['no-preference'].played, 'animated');
+  assert.equal(ends.reduce.played, 'still');
+  // Both end on the same frame, the same particles and the metrics.
+  assert.deepEqual(ends.reduce, { ...ends['no-preference'], played: 'still' });
+  assert.ok(ends.reduce.metrics);
 });
 
 test('the static server sends wasm as application/wasm and refuses paths outside web/', async () => {

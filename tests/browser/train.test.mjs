@@ -17,7 +17,7 @@ let env;
 before(async () => { env = await start(); });
 after(async () => { if (env) await env.close(); });
 
-const newContext = () => env.browser.newContext({ viewport: { width: 1100, height: 900 }, serviceWorkers: 'block',
+const newContext = () => env.browser.newContext({ reducedMotion: 'reduce', viewport: { width: 1100, height: 900 }, serviceWorkers: 'block',
   acceptDownloads: true });
 const train = (page) => page.evaluate(() => window.thinkdiffPage.train);
 const waitTrain = (page, fn, arg, timeout = 60000) =>

@@ -151,8 +151,16 @@ export async function setupReverse(client) {
     section.dataset.state = 'done';
   }
 
-  function play() {
+  // A reader who asks the system for less motion gets the end at once; the Replay
+  // button still animates, since that is asked for explicitly.
+  function play(animate = !matchMedia('(prefers-reduced-motion: reduce)').matches) {
     cancelAnimationFrame(animation);
+    section.dataset.played = animate ? 'animated' : 'still';
+    if (!animate) {
+      drawFrame(1);
+      showMetrics();
+      return;
+    }
     startTime = performance.now();
     const tick = (now) => {
       const progress = (now - startTime) / PLAY_MS;
@@ -172,7 +180,7 @@ export async function setupReverse(client) {
     update();
   });
   form.addEventListener('submit', (e) => e.preventDefault());
-  form.replay.addEventListener('click', () => { if (runs) play(); });
+  form.replay.addEventListener('click', () => { if (runs) play(true); });
   onNewSeed(form.run, form.seed, update);
   // for tests and curious readers: the last runs of panels A and B
   window.thinkdiffPage = window.thinkdiffPage || {};
