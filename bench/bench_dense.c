@@ -19,8 +19,8 @@
 // "forward" is inference (no pre-activation kept); "fwd+bwd" is a training
 // step: forward keeping z, then backward with dx (except an MLP's first layer),
 // dW += and db +=. FLOPs counted: 2MKN per product. Our paths run a whole MLP
-// with td_dense_stack_forward/backward (row blocks through all layers); the
-// OpenBLAS baseline runs it layer by layer over the whole batch.
+// with td_dense_stack_forward / td_dense_stack_train (row blocks through all
+// layers); the OpenBLAS baseline runs it layer by layer over the whole batch.
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,9 +116,19 @@ static double net_flops(const net *n, int train) {
     return f;
 }
 
+// The training step's loss gradient: rows [first, first + rows) of the fixed dy.
+static td_status copy_dy(void *ctx, const float *y, float *dy, int first, int rows) {
+    const net *n = ctx;
+    size_t w = (size_t)n->dims[n->layers];
+    (void)y;
+    memcpy(dy, n->dy_last + (size_t)first * w, (size_t)rows * w * sizeof *dy);
+    return TD_OK;
+}
+
 // A whole MLP (more than one layer) runs through td_dense_stack_*: row blocks
 // through all layers, activations kept in cache (fusion the BLAS calls lack);
-// inference keeps no hidden outputs, so they never leave the cache.
+// inference keeps no hidden outputs, so they never leave the cache, and a
+// training step takes each block forward and back before the next.
 static void net_run_stack(net *n, const td_dense_kernel *k, int train) {
     td_dense_layer layers[MAX_LAYERS];
     for (int l = 0; l < n->layers; l++)
@@ -126,12 +136,12 @@ static void net_run_stack(net *n, const td_dense_kernel *k, int train) {
                                      train ? n->z[l] : NULL,
                                      train || l == n->layers - 1 ? n->act[l + 1] : NULL, n->dW[l],
                                      n->db[l]};
-    int L = n->layers, ok = td_dense_stack_forward(k, layers, L, n->act[0], n->M) == TD_OK;
-    if (ok && train) {
-        memcpy(n->grad[L], n->dy_last, (size_t)n->M * (size_t)n->dims[L] * sizeof(float));
-        ok = td_dense_stack_backward(k, layers, L, n->act[0], n->grad[L],
-                                     n->first_dx ? n->grad[0] : NULL, n->M) == TD_OK;
-    }
+    int L = n->layers, ok;
+    if (train)
+        ok = td_dense_stack_train(k, layers, L, n->act[0], n->first_dx ? n->grad[0] : NULL, n->M,
+                                  copy_dy, n) == TD_OK;
+    else
+        ok = td_dense_stack_forward(k, layers, L, n->act[0], n->M) == TD_OK;
     if (!ok) {
         fprintf(stderr, "bench: %s\n", td_error_message());
         exit(1);

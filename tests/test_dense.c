@@ -113,7 +113,7 @@ typedef struct {
     td_act act;
     int use_bias, use_z, use_dx;
     float *x, *W, *b, *dy, *dW0, *db0;
-    float *z, *y, *dz, *dx, *dW, *db;   // from the float reference
+    float *z, *y, *dz, *dx, *dW, *db;   // from the float reference; z holds the slopes act'(z)
 } layer_case;
 
 static void case_init(layer_case *c, test_rng *rng, int M, int K, int N, td_act act,
@@ -157,11 +157,11 @@ static double reference_error(const layer_case *c) {
         for (size_t n = 0; n < N; n++) {
             double acc = c->use_bias ? (double)c->b[n] : 0.0;
             for (size_t k = 0; k < K; k++) acc += (double)c->x[i * K + k] * (double)c->W[n * K + k];
-            worst = fmax(worst, ERR_OF(c->z[i * N + n], acc));
+            // The forward keeps the slope act'(z) (in c->z) for the backward.
+            double slope = act_grad_d(c->act, acc);
+            worst = fmax(worst, ERR_OF(c->z[i * N + n], slope));
             worst = fmax(worst, ERR_OF(c->y[i * N + n], act_d(c->act, acc)));
-            // Backward from the float z the kernels see.
-            double dz = (double)c->dy[i * N + n] * act_grad_d(c->act, (double)c->z[i * N + n]);
-            worst = fmax(worst, ERR_OF(c->dz[i * N + n], dz));
+            worst = fmax(worst, ERR_OF(c->dz[i * N + n], (double)c->dy[i * N + n] * slope));
         }
     }
     for (size_t i = 0; c->use_dx && i < M; i++) {
@@ -304,7 +304,7 @@ TEST(activations_inside_the_kernels_match_the_scalar_definitions_from_minus_30_t
     // y = act(x * 1) with K = 1, N = 1 runs each path's own activation code;
     // N = 21 also reaches it inside the broadcast tile.
     enum { COUNT = 6001, WIDE = 21 };
-    static float x[COUNT], W[WIDE], y[COUNT * WIDE], z[COUNT * WIDE], dy[COUNT * WIDE],
+    static float x[COUNT], W[WIDE], y[COUNT * WIDE], slope[COUNT * WIDE], dy[COUNT * WIDE],
         dW[WIDE];
     for (int i = 0; i < COUNT; i++) x[i] = -30.0f + 0.01f * (float)i;
     for (int n = 0; n < WIDE; n++) W[n] = 1.0f;
@@ -314,9 +314,9 @@ TEST(activations_inside_the_kernels_match_the_scalar_definitions_from_minus_30_t
         double worst_f = 0, worst_g = 0;
         for (int a = 0; a < 5; a++) {
             for (int N = 1; N <= WIDE; N += WIDE - 1) {
-                kern->forward(x, W, NULL, z, y, COUNT, 1, N, (td_act)a);
+                kern->forward(x, W, NULL, slope, y, COUNT, 1, N, (td_act)a);
                 for (int i = 0; i < COUNT * N; i++) dy[i] = 1.0f;
-                kern->backward(x, W, z, dy, NULL, dW, NULL, COUNT, 1, N, (td_act)a);
+                kern->backward(x, W, slope, dy, NULL, dW, NULL, COUNT, 1, N, (td_act)a);
                 for (int i = 0; i < COUNT * N; i++) {
                     float zi = x[i / N];
                     worst_f = fmax(worst_f, ERR_OF(y[i], td_act_apply((td_act)a, zi)));
@@ -440,7 +440,7 @@ static stack_case stack_copy(const stack_case *s) {
         size_t k = (size_t)STACK_DIMS[l], n = (size_t)STACK_DIMS[l + 1];
         c.z[l] = copy(s->z[l], m * n), c.y[l] = copy(s->y[l], m * n);
         c.dW[l] = copy(s->dW[l], n * k), c.db[l] = copy(s->db[l], n);
-        c.layers[l].z = c.z[l], c.layers[l].y = c.y[l], c.layers[l].dW = c.dW[l], c.layers[l].db = c.db[l];
+        c.layers[l].slope = c.z[l], c.layers[l].y = c.y[l], c.layers[l].dW = c.dW[l], c.layers[l].db = c.db[l];
     }
     return c;
 }
@@ -466,18 +466,14 @@ static double stack_error(const stack_case *a, const stack_case *b) {
     return worst;
 }
 
-TEST(a_stack_run_in_row_blocks_matches_the_layers_run_one_by_one) {
-    test_rng rng;
-    test_seed(&rng, 11, 4);
-    stack_case base;
-    stack_init(&base, &rng);
-    // Expected: the reference kernel, one layer at a time over all rows.
+// Expected: the reference kernel, one layer at a time over all rows.
+static stack_case stack_reference(const stack_case *base) {
     const td_dense_kernel *ref = td_dense_kernel_for(TD_PATH_REF);
-    stack_case want = stack_copy(&base);
+    stack_case want = stack_copy(base);
     const float *in = want.x;
     for (int l = 0; l < STACK_L; l++) {
         const td_dense_layer *d = &want.layers[l];
-        ref->forward(in, d->W, d->b, d->z, d->y, STACK_M, d->K, d->N, d->act);
+        ref->forward(in, d->W, d->b, d->slope, d->y, STACK_M, d->K, d->N, d->act);
         in = d->y;
     }
     float *g = want.dy;
@@ -485,11 +481,20 @@ TEST(a_stack_run_in_row_blocks_matches_the_layers_run_one_by_one) {
     for (int l = STACK_L - 1; l >= 0; l--) {
         const td_dense_layer *d = &want.layers[l];
         grads[l] = l > 0 ? alloc_or_die((size_t)STACK_M * (size_t)d->K) : want.dx;
-        ref->backward(l > 0 ? want.y[l - 1] : want.x, d->W, d->z, g, grads[l], d->dW, d->db, STACK_M,
+        ref->backward(l > 0 ? want.y[l - 1] : want.x, d->W, d->slope, g, grads[l], d->dW, d->db, STACK_M,
                       d->K, d->N, d->act);
         g = grads[l];
     }
     for (int l = 1; l < STACK_L; l++) free(grads[l]);
+    return want;
+}
+
+TEST(a_stack_run_in_row_blocks_matches_the_layers_run_one_by_one) {
+    test_rng rng;
+    test_seed(&rng, 11, 4);
+    stack_case base;
+    stack_init(&base, &rng);
+    stack_case want = stack_reference(&base);
     for (int p = 0; p < TD_PATH_COUNT; p++) {
         const td_dense_kernel *kern = td_dense_kernel_for((td_dense_path)p);
         if (!kern) continue;
@@ -502,17 +507,68 @@ TEST(a_stack_run_in_row_blocks_matches_the_layers_run_one_by_one) {
         // The comparison sees one wrong gradient value.
         got.dW[1][0] += 1e-3f;
         CHECK(stack_error(&got, &want) > TOL);
-        // Inference: no z, hidden outputs left to the stack's own block buffers.
+        // Inference: no slopes, hidden outputs left to the stack's own block buffers.
         size_t out = (size_t)STACK_M * (size_t)STACK_DIMS[STACK_L];
         for (size_t i = 0; i < out; i++) got.y[STACK_L - 1][i] = 0.0f;
         for (int l = 0; l < STACK_L; l++) {
-            got.layers[l].z = NULL;
+            got.layers[l].slope = NULL;
             if (l < STACK_L - 1) got.layers[l].y = NULL;
         }
         CHECK_EQ(td_dense_stack_forward(kern, got.layers, STACK_L, got.x, STACK_M), TD_OK);
         CHECK(max_err(got.y[STACK_L - 1], want.y[STACK_L - 1], out) <= TOL);
         CHECK_EQ(td_dense_stack_backward(kern, got.layers, STACK_L, got.x, got.dy, NULL, STACK_M),
                  TD_ERR_ARG);   // nothing kept to go back through
+        stack_free(&got, 0);
+    }
+    stack_free(&want, 0);
+    stack_free(&base, 1);
+}
+
+// The training step's loss: hands out rows of a fixed dL/dy and records the calls.
+typedef struct {
+    const float *dy, *out;   // dL/dy (STACK_M, N) and where the step's output should be
+    int next, calls, fail_at;
+} loss_log;
+
+static td_status loss_rows(void *ctx, const float *y, float *dy, int first, int rows) {
+    loss_log *log = ctx;
+    size_t n = (size_t)STACK_DIMS[STACK_L];
+    if (first != log->next || y != log->out + (size_t)first * n) log->next = -1;   // out of order
+    else log->next = first + rows;
+    if (++log->calls == log->fail_at) return td_fail(TD_ERR_LIMIT, "loss stopped at call %d", log->calls);
+    memcpy(dy, log->dy + (size_t)first * n, (size_t)rows * n * sizeof *dy);
+    return TD_OK;
+}
+
+TEST(a_training_step_block_by_block_matches_the_layers_run_one_by_one) {
+    test_rng rng;
+    test_seed(&rng, 11, 4);
+    stack_case base;
+    stack_init(&base, &rng);
+    stack_case want = stack_reference(&base);
+    size_t m = STACK_M, out = m * (size_t)STACK_DIMS[STACK_L];
+    for (int p = 0; p < TD_PATH_COUNT; p++) {
+        const td_dense_kernel *kern = td_dense_kernel_for((td_dense_path)p);
+        if (!kern) continue;
+        stack_case got = stack_copy(&base);
+        loss_log log = {base.dy, got.y[STACK_L - 1], 0, 0, 0};
+        CHECK_EQ(td_dense_stack_train(kern, got.layers, STACK_L, got.x, got.dx, STACK_M, loss_rows, &log), TD_OK);
+        CHECK_EQ(log.next, STACK_M);   // every row, in order, in blocks (96, 96, 58)
+        CHECK_EQ(log.calls, 3);
+        double e = fmax(max_err(got.y[STACK_L - 1], want.y[STACK_L - 1], out),
+                        max_err(got.dx, want.dx, m * (size_t)STACK_DIMS[0]));
+        for (int l = 0; l < STACK_L; l++) {
+            size_t k = (size_t)STACK_DIMS[l], n = (size_t)STACK_DIMS[l + 1];
+            e = fmax(e, fmax(max_err(got.dW[l], want.dW[l], n * k), max_err(got.db[l], want.db[l], n)));
+        }
+        printf("    %-8s training step vs layer by layer: max error %.3g\n", kern->name, e);
+        CHECK(e <= TOL);
+        // A loss that fails stops the step with its own status.
+        loss_log failing = {base.dy, got.y[STACK_L - 1], 0, 0, 2};
+        CHECK_EQ(td_dense_stack_train(kern, got.layers, STACK_L, got.x, NULL, STACK_M, loss_rows, &failing),
+                 TD_ERR_LIMIT);
+        CHECK_EQ(failing.calls, 2);
+        CHECK_CONTAINS(td_error_message(), "loss stopped at call 2");
         stack_free(&got, 0);
     }
     stack_free(&want, 0);
@@ -532,7 +588,12 @@ TEST(a_stack_refuses_widths_that_do_not_chain_and_empty_batches) {
     CHECK_EQ(td_dense_stack_forward(kern, layers, 1, x, 1), TD_ERR_ARG);
     layers[0].y = y;
     CHECK_EQ(td_dense_stack_forward(kern, layers, 1, x, 1), TD_OK);
-    CHECK_EQ(td_dense_stack_backward(kern, layers, 1, x, y, NULL, 1), TD_ERR_ARG);   // no z kept
+    CHECK_EQ(td_dense_stack_backward(kern, layers, 1, x, y, NULL, 1), TD_ERR_ARG);   // no slopes kept
+    CHECK_EQ(td_dense_stack_train(kern, layers, 1, x, NULL, 1, loss_rows, NULL), TD_ERR_ARG);   // no dW
+    CHECK_CONTAINS(td_error_message(), "layer 0 has no dW");
+    layers[0].dW = W;
+    CHECK_EQ(td_dense_stack_train(kern, layers, 1, x, NULL, 1, NULL, NULL), TD_ERR_ARG);
+    CHECK_CONTAINS(td_error_message(), "needs a loss gradient");
 }
 
 int main(void) {
@@ -544,6 +605,7 @@ int main(void) {
     RUN(td_dense_forward_and_backward_run_the_best_path_bit_for_bit);
     RUN(the_activation_passes_match_the_scalar_definitions);
     RUN(a_stack_run_in_row_blocks_matches_the_layers_run_one_by_one);
+    RUN(a_training_step_block_by_block_matches_the_layers_run_one_by_one);
     RUN(a_stack_refuses_widths_that_do_not_chain_and_empty_batches);
     return check_summary("test_dense");
 }

@@ -69,7 +69,7 @@ td_status td_classifier_work_init(td_classifier_work *w, const td_classifier *m,
     size_t B = (size_t)max_batch;
     size_t cols1 = S1 * S1 * K * K * 3, cols2 = S2 * S2 * K * K * c1;
     size_t a1 = S1 * S1 * c1, p1 = S2 * S2 * c1, a2 = S2 * S2 * c2, p2 = S3 * S3 * c2;
-    // Per image: forward buffers, then (train) pre-activations and gradients.
+    // Per image: forward buffers, then (train) activation slopes and gradients.
     size_t fwd = cols1 + a1 + p1 + cols2 + a2 + p2 + h + TD_CLASSIFIER_CLASSES;
     size_t back = train ? a1 + a2 + h + cols2 + p1 + a1 + p2 + a2 + h + TD_CLASSIFIER_CLASSES : 0;
     size_t total = 0, itotal = 0;
@@ -92,9 +92,9 @@ td_status td_classifier_work_init(td_classifier_work *w, const td_classifier *m,
     w->h3 = carve(&next, h, B);
     w->logits = carve(&next, TD_CLASSIFIER_CLASSES, B);
     if (train) {
-        w->z1 = carve(&next, a1, B);
-        w->z2 = carve(&next, a2, B);
-        w->z3 = carve(&next, h, B);
+        w->slope1 = carve(&next, a1, B);
+        w->slope2 = carve(&next, a2, B);
+        w->slope3 = carve(&next, h, B);
         w->dcols2 = carve(&next, cols2, B);
         w->dp1 = carve(&next, p1, B);
         w->da1 = carve(&next, a1, B);
@@ -127,13 +127,13 @@ td_status td_classifier_forward(const td_classifier *m, td_classifier_work *w, c
     const float *P = m->params.data;
     const td_classifier_config *c = &m->cfg;
     // x (B, 28, 28, 3) -> a1 (B, 28, 28, c1) -> p1 (B, 14, 14, c1)
-    td_conv2d_forward(&m->conv1, &m->params, x, w->cols1, w->z1, w->a1, B);
+    td_conv2d_forward(&m->conv1, &m->params, x, w->cols1, w->slope1, w->a1, B);
     td_maxpool2_forward(w->a1, w->p1, w->arg1, B, S1, S1, c->c1);
     // p1 -> a2 (B, 14, 14, c2) -> p2 (B, 7, 7, c2), read as (B, 7*7*c2)
-    td_conv2d_forward(&m->conv2, &m->params, w->p1, w->cols2, w->z2, w->a2, B);
+    td_conv2d_forward(&m->conv2, &m->params, w->p1, w->cols2, w->slope2, w->a2, B);
     td_maxpool2_forward(w->a2, w->p2, w->arg2, B, S2, S2, c->c2);
     // p2 (B, 7*7*c2) -> h3 (B, hidden) -> logits (B, 10)
-    td_dense_forward(w->p2, P + m->fc1_w, P + m->fc1_b, w->z3, w->h3, B, S3 * S3 * c->c2,
+    td_dense_forward(w->p2, P + m->fc1_w, P + m->fc1_b, w->slope3, w->h3, B, S3 * S3 * c->c2,
                      c->hidden, TD_ACT_RELU);
     td_dense_forward(w->h3, P + m->fc2_w, P + m->fc2_b, NULL, w->logits, B, c->hidden,
                      TD_CLASSIFIER_CLASSES, TD_ACT_NONE);
@@ -175,18 +175,18 @@ td_status td_classifier_backward(td_classifier *m, td_classifier_work *w, const 
     }
     if (loss) *loss = total / B;
     if (correct) *correct = right;
-    // dlogits (B, 10) -> dh3 (B, hidden); logits are their own pre-activation (linear)
-    td_dense_backward(w->h3, P + m->fc2_w, w->logits, w->dlogits, w->dh3, G + m->fc2_w,
+    // dlogits (B, 10) -> dh3 (B, hidden); a linear layer keeps no slopes
+    td_dense_backward(w->h3, P + m->fc2_w, NULL, w->dlogits, w->dh3, G + m->fc2_w,
                       G + m->fc2_b, B, c->hidden, TD_CLASSIFIER_CLASSES, TD_ACT_NONE);
     // dh3 (B, hidden) -> dp2 (B, 7*7*c2)
-    td_dense_backward(w->p2, P + m->fc1_w, w->z3, w->dh3, w->dp2, G + m->fc1_w, G + m->fc1_b, B,
+    td_dense_backward(w->p2, P + m->fc1_w, w->slope3, w->dh3, w->dp2, G + m->fc1_w, G + m->fc1_b, B,
                       S3 * S3 * c->c2, c->hidden, TD_ACT_RELU);
     // dp2 -> da2 (B, 14, 14, c2) -> dp1 (B, 14, 14, c1)
     td_maxpool2_backward(w->dp2, w->arg2, w->da2, B, S2, S2, c->c2);
-    td_conv2d_backward(&m->conv2, &m->params, w->cols2, w->z2, w->da2, w->dcols2, w->dp1, B);
+    td_conv2d_backward(&m->conv2, &m->params, w->cols2, w->slope2, w->da2, w->dcols2, w->dp1, B);
     // dp1 -> da1 (B, 28, 28, c1) -> conv1's weights (the image needs no gradient)
     td_maxpool2_backward(w->dp1, w->arg1, w->da1, B, S1, S1, c->c1);
-    td_conv2d_backward(&m->conv1, &m->params, w->cols1, w->z1, w->da1, NULL, NULL, B);
+    td_conv2d_backward(&m->conv1, &m->params, w->cols1, w->slope1, w->da1, NULL, NULL, B);
     return TD_OK;
 }
 

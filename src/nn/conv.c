@@ -110,16 +110,16 @@ void td_col2im(const float *dcols, float *dx, int B_, int H_, int W_, int C_, in
 
 // x (B, H, W, C_in) -> cols (B*H*W, k*k*C_in) -> y (B, H, W, C_out)
 void td_conv2d_forward(const td_conv2d *c, const td_params *p, const float *x, float *cols,
-                       float *z, float *y, int B) {
+                       float *slope, float *y, int B) {
     td_im2col(x, cols, B, c->H, c->W, c->C_in, c->k);
-    td_dense_forward(cols, p->data + c->w, p->data + c->b, z, y, B * c->H * c->W,
+    td_dense_forward(cols, p->data + c->w, p->data + c->b, slope, y, B * c->H * c->W,
                      c->k * c->k * c->C_in, c->C_out, c->act);
 }
 
 // dy (B, H, W, C_out) -> dW, db (accumulated), dcols (B*H*W, k*k*C_in) -> dx (B, H, W, C_in)
-void td_conv2d_backward(const td_conv2d *c, td_params *p, const float *cols, const float *z,
+void td_conv2d_backward(const td_conv2d *c, td_params *p, const float *cols, const float *slope,
                         float *dy, float *dcols, float *dx, int B) {
-    td_dense_backward(cols, p->data + c->w, z, dy, dx ? dcols : NULL, p->grad + c->w,
+    td_dense_backward(cols, p->data + c->w, slope, dy, dx ? dcols : NULL, p->grad + c->w,
                       p->grad + c->b, B * c->H * c->W, c->k * c->k * c->C_in, c->C_out, c->act);
     if (dx) td_col2im(dcols, dx, B, c->H, c->W, c->C_in, c->k);
 }

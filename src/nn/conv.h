@@ -15,8 +15,8 @@
 //
 //   td_conv2d c;  td_conv2d_init(&c, &p, "conv1", 28, 28, 3, 16, 5, TD_ACT_RELU);
 //   ... td_params_alloc(&p); td_params_init_weights(&p, &rng);
-//   forward:  td_conv2d_forward(&c, &p, x, cols, z, y, B)        (z may be NULL)
-//   backward: td_conv2d_backward(&c, &p, cols, z, dy, dcols, dx, B)
+//   forward:  td_conv2d_forward(&c, &p, x, cols, slope, y, B)    (slope may be NULL)
+//   backward: td_conv2d_backward(&c, &p, cols, slope, dy, dcols, dx, B)
 // with cols and dcols sized td_conv2d_cols_size(&c, B) floats.
 #ifndef TD_CONV_H
 #define TD_CONV_H
@@ -54,13 +54,13 @@ void td_im2col(const float *x, float *cols, int B, int H, int W, int C, int k);
 void td_col2im(const float *dcols, float *dx, int B, int H, int W, int C, int k);
 
 // x (B, H, W, C_in) -> y (B, H, W, C_out) = act(conv(x) + b); cols is scratch
-// that backward needs again; z (B, H, W, C_out) the pre-activation or NULL.
+// that backward needs again; slope (B, H, W, C_out) the activation's slope act'(z) for backward, or NULL.
 void td_conv2d_forward(const td_conv2d *c, const td_params *p, const float *x, float *cols,
-                       float *z, float *y, int B);
+                       float *slope, float *y, int B);
 
 // dy (B, H, W, C_out) = dL/dy, overwritten with dL/dz. Accumulates dW, db in
 // p->grad; dcols is scratch; dx (B, H, W, C_in) = dL/dx unless dx is NULL.
-void td_conv2d_backward(const td_conv2d *c, td_params *p, const float *cols, const float *z,
+void td_conv2d_backward(const td_conv2d *c, td_params *p, const float *cols, const float *slope,
                         float *dy, float *dcols, float *dx, int B);
 
 // x (B, H, W, C) -> y (B, H/2, W/2, C): the max of each 2x2 block (H, W even);

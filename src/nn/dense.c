@@ -46,12 +46,12 @@ td_dense_path td_dense_best_path(void) {
     return TD_PATH_REF;
 }
 
-void td_dense_forward(const float *x, const float *W, const float *b, float *z, float *y,
+void td_dense_forward(const float *x, const float *W, const float *b, float *slope, float *y,
                       int M, int K, int N, td_act act) {
-    td_dense_kernel_for(td_dense_best_path())->forward(x, W, b, z, y, M, K, N, act);
+    td_dense_kernel_for(td_dense_best_path())->forward(x, W, b, slope, y, M, K, N, act);
 }
 
-void td_dense_backward(const float *x, const float *W, const float *z, float *dy,
+void td_dense_backward(const float *x, const float *W, const float *slope, float *dy,
                        float *dx, float *dW, float *db, int M, int K, int N, td_act act) {
-    td_dense_kernel_for(td_dense_best_path())->backward(x, W, z, dy, dx, dW, db, M, K, N, act);
+    td_dense_kernel_for(td_dense_best_path())->backward(x, W, slope, dy, dx, dW, db, M, K, N, act);
 }

@@ -1,25 +1,26 @@
 // dense_ref.c - the scalar reference kernel: obviously correct, the ground truth.
 #include "nn/dense_paths.h"
 
-// x (M, K), W (N, K), b (N) -> z (M, N) optional, y (M, N) = act(z)
-static void forward(const float *x, const float *W, const float *b, float *z, float *y,
+// x (M, K), W (N, K), b (N) -> y (M, N) = act(z), slope (M, N) = act'(z) optional
+static void forward(const float *x, const float *W, const float *b, float *slope, float *y,
                     int M_, int K_, int N_, td_act act) {
     size_t M = (size_t)M_, K = (size_t)K_, N = (size_t)N_;
     for (size_t i = 0; i < M; i++) {
         for (size_t n = 0; n < N; n++) {
             float acc = b ? b[n] : 0.0f;
             for (size_t k = 0; k < K; k++) acc += x[i * K + k] * W[n * K + k];
-            if (z) z[i * N + n] = acc;
+            if (slope) slope[i * N + n] = td_act_grad(act, acc);
             y[i * N + n] = td_act_apply(act, acc);
         }
     }
 }
 
-// dy (M, N) -> dz in place; dx (M, K) = dz W; dW (N, K) += dz^T x; db (N) += sum dz
-static void backward(const float *x, const float *W, const float *z, float *dy,
+// dy (M, N) -> dz = dy * slope in place; dx (M, K) = dz W; dW (N, K) += dz^T x; db (N) += sum dz
+static void backward(const float *x, const float *W, const float *slope, float *dy,
                      float *dx, float *dW, float *db, int M_, int K_, int N_, td_act act) {
     size_t M = (size_t)M_, K = (size_t)K_, N = (size_t)N_;
-    for (size_t i = 0; i < M * N; i++) dy[i] *= td_act_grad(act, z[i]);
+    if (act != TD_ACT_NONE)
+        for (size_t i = 0; i < M * N; i++) dy[i] *= slope[i];
     if (dx) {
         for (size_t i = 0; i < M; i++) {
             for (size_t k = 0; k < K; k++) {

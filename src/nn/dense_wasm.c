@@ -27,7 +27,8 @@ TD_INLINE vf sum4(vf a, vf b, vf c, vf d) {
 
 #define MADD(acc, u, v) acc = vf_add(acc, vf_mul(u, v))
 
-// Where a tile's results go: out (M, N) is z when the caller keeps it, else y; the
+// Where a tile's results go: out (M, N) is the slope buffer when the caller keeps
+// slopes (z there until the activation pass turns it into act'(z)), else y; the
 // activation is a separate pass per row block (see wasm_forward).
 typedef struct {
     const float *b;   // (N) or NULL
@@ -159,13 +160,19 @@ static void small_k_rows(const float *x, const float *Wt, size_t K, size_t i0, s
     }
 }
 
-// x (M, K), W (N, K), b (N) -> z (M, N) optional, y (M, N) = act(z)
-static void wasm_forward(const float *x, const float *W, const float *b, float *z, float *y,
+// The activation pass over rows [i0, i1) of out (see out_rows).
+static void finish_rows(float *slope, float *y, size_t i0, size_t i1, size_t N, td_act act) {
+    if (slope) act_forward_slope(slope + i0 * N, y + i0 * N, (i1 - i0) * N, act);
+    else if (act != TD_ACT_NONE) act_forward(y + i0 * N, y + i0 * N, (i1 - i0) * N, act);
+}
+
+// x (M, K), W (N, K), b (N) -> y (M, N) = act(z), slope (M, N) = act'(z) optional
+static void wasm_forward(const float *x, const float *W, const float *b, float *slope, float *y,
                          int M_, int K_, int N_, td_act act) {
     if (M_ <= 0 || N_ <= 0 || K_ < 0) return;
     (void)dense_forward;   // the template's forward: not used in wasm (see the top)
     size_t M = (size_t)M_, K = (size_t)K_, N = (size_t)N_, N4 = N - N % 4;
-    out_rows o = {b, z ? z : y, N};
+    out_rows o = {b, slope ? slope : y, N};
     float small_wt[SMALL_K * SMALL_N];   // W^T for a shallow, not too wide layer
     int small = K > 0 && K <= SMALL_K && N <= SMALL_N && M >= 4;
     if (small)
@@ -179,7 +186,7 @@ static void wasm_forward(const float *x, const float *W, const float *b, float *
         size_t i1 = M - i0 < ROW_BLOCK ? M : i0 + ROW_BLOCK;
         if (small) {
             small_k_rows(x, small_wt, K, i0, i1, &o);
-            if (z || act != TD_ACT_NONE) act_forward(o.out + i0 * N, y + i0 * N, (i1 - i0) * N, act);
+            finish_rows(slope, y, i0, i1, N, act);
             continue;
         }
         size_t n = 0;
@@ -191,7 +198,7 @@ static void wasm_forward(const float *x, const float *W, const float *b, float *
             if (i < i1) tile_1x4(x, W, K, i, n, &o);
         }
         for (n = N4; n < N; n++) column(x, W, K, i0, i1, n, &o);
-        if (z || act != TD_ACT_NONE) act_forward(o.out + i0 * N, y + i0 * N, (i1 - i0) * N, act);
+        finish_rows(slope, y, i0, i1, N, act);
     }
 }
 

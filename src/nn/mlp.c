@@ -70,7 +70,7 @@ td_status td_mlp_work_init(td_mlp_work *work, const td_mlp *net, int max_batch) 
     if (net->n_layers <= 0) return td_fail(TD_ERR_ARG, "MLP workspace needs an initialised MLP");
     size_t B = (size_t)max_batch, L = (size_t)net->n_layers;
 
-    // Floats per row: every layer's input, the output, every pre-activation,
+    // Floats per row: every layer's input, the output, every activation slope,
     // and three gradient rows of the widest layer.
     size_t widest = 0, per_row = 0;
     for (size_t i = 0; i < L; i++) {
@@ -92,7 +92,7 @@ td_status td_mlp_work_init(td_mlp_work *work, const td_mlp *net, int max_batch) 
         cursor += B * (size_t)(i < L ? net->in_dim[i] : net->out_dim[L - 1]);
     }
     for (size_t i = 0; i < L; i++) {
-        work->z[i] = cursor;
+        work->slope[i] = cursor;
         cursor += B * (size_t)net->out_dim[i];
     }
     for (int k = 0; k < 3; k++) {
@@ -191,7 +191,7 @@ td_status td_mlp_forward_shared(const td_mlp *net, const td_params *p, td_mlp_wo
     return TD_OK;
 }
 
-// As above, but layer i reads in[i], keeps z[i] and writes in[i+1].
+// As above, but layer i reads in[i], keeps slope[i] and writes in[i+1].
 td_status td_mlp_forward_train(const td_mlp *net, const td_params *p, td_mlp_work *work,
                                const float *x, float *y, int B) {
     work->batch = 0;
@@ -200,7 +200,7 @@ td_status td_mlp_forward_train(const td_mlp *net, const td_params *p, td_mlp_wor
     int L = net->n_layers;
     memcpy(work->in[0], x, (size_t)B * (size_t)net->in_dim[0] * sizeof(float));
     for (int i = 0; i < L; i++) {
-        td_dense_forward(work->in[i], p->data + net->w[i], p->data + net->b[i], work->z[i],
+        td_dense_forward(work->in[i], p->data + net->w[i], p->data + net->b[i], work->slope[i],
                          work->in[i + 1], B, net->in_dim[i], net->out_dim[i], net->act[i]);
         if (net->skip[i]) add_into(work->in[i + 1], work->in[i], (size_t)B * (size_t)net->out_dim[i]);
     }
@@ -233,10 +233,10 @@ td_status td_mlp_backward(const td_mlp *net, td_params *p, td_mlp_work *work,
         int want_dx = i > 0 || dx != NULL;
         if (net->skip[i]) {
             memcpy(tmp, cur, rows * (size_t)N * sizeof(float));
-            td_dense_backward(work->in[i], W, work->z[i], tmp, next, dW, db, B, K, N, net->act[i]);
+            td_dense_backward(work->in[i], W, work->slope[i], tmp, next, dW, db, B, K, N, net->act[i]);
             add_into(next, cur, rows * (size_t)N);  // K == N for a residual block
         } else {
-            td_dense_backward(work->in[i], W, work->z[i], cur, want_dx ? next : NULL, dW, db, B, K,
+            td_dense_backward(work->in[i], W, work->slope[i], cur, want_dx ? next : NULL, dW, db, B, K,
                               N, net->act[i]);
         }
         float *swap = cur;

@@ -61,7 +61,7 @@ typedef struct {
     int batch;        // rows of the last forward_train (0: backward not possible)
     int n_layers;
     float *in[TD_MLP_MAX_LAYERS + 1];  // in[i] (B, in_dim[i]) input of layer i; in[n_layers] = y
-    float *z[TD_MLP_MAX_LAYERS];       // z[i] (B, out_dim[i]) pre-activation of layer i
+    float *slope[TD_MLP_MAX_LAYERS];   // slope[i] (B, out_dim[i]) act'(z) of layer i
     float *g[3];                       // gradient scratch, each (B, widest layer)
     float *mem;                        // the one allocation behind all of the above
 } td_mlp_work;
@@ -93,7 +93,7 @@ td_status td_mlp_forward_shared(const td_mlp *net, const td_params *p, td_mlp_wo
                                 const float *x, const float *tail, int shared, float *y, int B);
 
 // Training forward: as td_mlp_forward, but copies x and keeps every layer's
-// input and pre-activation in work for td_mlp_backward (x may be reused at once).
+// input and activation slope in work for td_mlp_backward (x may be reused at once).
 td_status td_mlp_forward_train(const td_mlp *net, const td_params *p, td_mlp_work *work,
                                const float *x, float *y, int B);
 
