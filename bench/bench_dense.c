@@ -61,6 +61,7 @@ typedef struct {
     float *act[MAX_LAYERS + 1];    // act[0] = x, act[l+1] = layer l's output
     float *z[MAX_LAYERS], *grad[MAX_LAYERS + 1], *dy_last, *ones;
     int first_dx;                  // a lone layer computes dx, an MLP's first does not
+    float *train_work;             // td_dense_stack_train's scratch, kept across steps
 } net;
 
 static float *randn(td_rng *rng, size_t n, double scale) {
@@ -94,6 +95,12 @@ static void net_init(net *n, int M, int layers, const int *dims, const td_act *a
         n->grad[l + 1] = randn(&rng, m * o, 0.0);
     }
     n->dy_last = randn(&rng, m * (size_t)dims[layers], 1.0 / M);
+    if (layers > 1) {
+        td_dense_layer shape[MAX_LAYERS];
+        for (int l = 0; l < layers; l++)
+            shape[l] = (td_dense_layer){dims[l], dims[l + 1], acts[l], n->W[l], NULL, NULL, NULL, NULL, NULL};
+        n->train_work = randn(&rng, td_dense_stack_train_floats(shape, layers, M), 0.0);
+    }
     n->ones = randn(&rng, m, 0.0);
     for (size_t i = 0; i < m; i++) n->ones[i] = 1.0f;
 }
@@ -104,6 +111,7 @@ static void net_free(net *n) {
         free(n->W[l]), free(n->b[l]), free(n->dW[l]), free(n->db[l]), free(n->z[l]);
     free(n->dy_last);
     free(n->ones);
+    free(n->train_work);
 }
 
 static double net_flops(const net *n, int train) {
@@ -139,7 +147,7 @@ static void net_run_stack(net *n, const td_dense_kernel *k, int train) {
     int L = n->layers, ok;
     if (train)
         ok = td_dense_stack_train(k, layers, L, n->act[0], n->first_dx ? n->grad[0] : NULL, n->M,
-                                  copy_dy, n) == TD_OK;
+                                  copy_dy, n, n->train_work) == TD_OK;
     else
         ok = td_dense_stack_forward(k, layers, L, n->act[0], n->M) == TD_OK;
     if (!ok) {

@@ -540,37 +540,54 @@ static td_status loss_rows(void *ctx, const float *y, float *dy, int first, int 
     return TD_OK;
 }
 
+// One training step of `kern` from `base`, with the step's own scratch or `work`:
+// its worst error against `want`, after checking the loss saw every block in order.
+static double train_error(const td_dense_kernel *kern, const stack_case *base, const stack_case *want,
+                          float *work) {
+    size_t m = STACK_M, out = m * (size_t)STACK_DIMS[STACK_L];
+    stack_case got = stack_copy(base);
+    loss_log log = {base->dy, got.y[STACK_L - 1], 0, 0, 0};
+    CHECK_EQ(td_dense_stack_train(kern, got.layers, STACK_L, got.x, got.dx, STACK_M, loss_rows, &log, work),
+             TD_OK);
+    CHECK_EQ(log.next, STACK_M);   // every row, in order, in blocks (96, 96, 58)
+    CHECK_EQ(log.calls, 3);
+    double e = fmax(max_err(got.y[STACK_L - 1], want->y[STACK_L - 1], out),
+                    max_err(got.dx, want->dx, m * (size_t)STACK_DIMS[0]));
+    for (int l = 0; l < STACK_L; l++) {
+        size_t k = (size_t)STACK_DIMS[l], n = (size_t)STACK_DIMS[l + 1];
+        e = fmax(e, fmax(max_err(got.dW[l], want->dW[l], n * k), max_err(got.db[l], want->db[l], n)));
+    }
+    stack_free(&got, 0);
+    return e;
+}
+
 TEST(a_training_step_block_by_block_matches_the_layers_run_one_by_one) {
     test_rng rng;
     test_seed(&rng, 11, 4);
     stack_case base;
     stack_init(&base, &rng);
     stack_case want = stack_reference(&base);
-    size_t m = STACK_M, out = m * (size_t)STACK_DIMS[STACK_L];
+    size_t floats = td_dense_stack_train_floats(base.layers, STACK_L, STACK_M);
+    CHECK(floats >= (size_t)96 * 2 * (1400 + 37 + 41 + 3));
+    float *work = alloc_or_die(floats);
     for (int p = 0; p < TD_PATH_COUNT; p++) {
         const td_dense_kernel *kern = td_dense_kernel_for((td_dense_path)p);
         if (!kern) continue;
-        stack_case got = stack_copy(&base);
-        loss_log log = {base.dy, got.y[STACK_L - 1], 0, 0, 0};
-        CHECK_EQ(td_dense_stack_train(kern, got.layers, STACK_L, got.x, got.dx, STACK_M, loss_rows, &log), TD_OK);
-        CHECK_EQ(log.next, STACK_M);   // every row, in order, in blocks (96, 96, 58)
-        CHECK_EQ(log.calls, 3);
-        double e = fmax(max_err(got.y[STACK_L - 1], want.y[STACK_L - 1], out),
-                        max_err(got.dx, want.dx, m * (size_t)STACK_DIMS[0]));
-        for (int l = 0; l < STACK_L; l++) {
-            size_t k = (size_t)STACK_DIMS[l], n = (size_t)STACK_DIMS[l + 1];
-            e = fmax(e, fmax(max_err(got.dW[l], want.dW[l], n * k), max_err(got.db[l], want.db[l], n)));
-        }
-        printf("    %-8s training step vs layer by layer: max error %.3g\n", kern->name, e);
-        CHECK(e <= TOL);
+        double own = train_error(kern, &base, &want, NULL), given = train_error(kern, &base, &want, work);
+        printf("    %-8s training step vs layer by layer: max error %.3g (own scratch), %.3g (given)\n",
+               kern->name, own, given);
+        CHECK(own <= TOL);
+        CHECK(given <= TOL);
         // A loss that fails stops the step with its own status.
+        stack_case got = stack_copy(&base);
         loss_log failing = {base.dy, got.y[STACK_L - 1], 0, 0, 2};
-        CHECK_EQ(td_dense_stack_train(kern, got.layers, STACK_L, got.x, NULL, STACK_M, loss_rows, &failing),
+        CHECK_EQ(td_dense_stack_train(kern, got.layers, STACK_L, got.x, NULL, STACK_M, loss_rows, &failing, work),
                  TD_ERR_LIMIT);
         CHECK_EQ(failing.calls, 2);
         CHECK_CONTAINS(td_error_message(), "loss stopped at call 2");
         stack_free(&got, 0);
     }
+    free(work);
     stack_free(&want, 0);
     stack_free(&base, 1);
 }
@@ -589,10 +606,11 @@ TEST(a_stack_refuses_widths_that_do_not_chain_and_empty_batches) {
     layers[0].y = y;
     CHECK_EQ(td_dense_stack_forward(kern, layers, 1, x, 1), TD_OK);
     CHECK_EQ(td_dense_stack_backward(kern, layers, 1, x, y, NULL, 1), TD_ERR_ARG);   // no slopes kept
-    CHECK_EQ(td_dense_stack_train(kern, layers, 1, x, NULL, 1, loss_rows, NULL), TD_ERR_ARG);   // no dW
+    CHECK_EQ(td_dense_stack_train(kern, layers, 1, x, NULL, 1, loss_rows, NULL, NULL), TD_ERR_ARG);   // no dW
     CHECK_CONTAINS(td_error_message(), "layer 0 has no dW");
     layers[0].dW = W;
-    CHECK_EQ(td_dense_stack_train(kern, layers, 1, x, NULL, 1, NULL, NULL), TD_ERR_ARG);
+    CHECK_EQ(td_dense_stack_train(kern, layers, 1, x, NULL, 1, NULL, NULL, NULL), TD_ERR_ARG);
+    CHECK_EQ(td_dense_stack_train_floats(layers, 1, 0), 0);
     CHECK_CONTAINS(td_error_message(), "needs a loss gradient");
 }
 

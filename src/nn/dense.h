@@ -103,11 +103,14 @@ td_status td_dense_stack_backward(const td_dense_kernel *kern, const td_dense_la
 // output; the other layers' slope and y are not used (block scratch instead).
 // Every dW, db accumulates; dx (M, layers[0].K) = dL/dx unless NULL. Matches
 // td_dense_stack_forward + td_dense_stack_backward up to summation order.
-// At most TD_DENSE_STACK_MAX layers.
+// work: td_dense_stack_train_floats(layers, L, M) floats of scratch, or NULL to
+// allocate them for this call. At most TD_DENSE_STACK_MAX layers.
 enum { TD_DENSE_STACK_MAX = 16 };
 typedef td_status (*td_dense_loss_fn)(void *ctx, const float *y, float *dy, int first, int rows);
 td_status td_dense_stack_train(const td_dense_kernel *kern, const td_dense_layer *layers, int L,
-                               const float *x, float *dx, int M, td_dense_loss_fn loss, void *ctx);
+                               const float *x, float *dx, int M, td_dense_loss_fn loss, void *ctx,
+                               float *work);
+size_t td_dense_stack_train_floats(const td_dense_layer *layers, int L, int M);   // 0 if invalid
 
 // Elementwise activation and its derivative (the reference definitions).
 float td_act_apply(td_act act, float z);
