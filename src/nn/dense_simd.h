@@ -470,10 +470,29 @@ static void stream_dW(const float *x, const float *dz, float *dW, size_t M, size
     }
 }
 
-// dx (M, K) = dz W for M <= STREAM_MAX_M rows.
+// dx (M, K) = dz W for M <= STREAM_MAX_M rows, four rows of W at a time: each dx
+// vector is loaded and stored once per four multiply-adds, not once per one
+// (1 x 848 -> 512 on Zen 4: dx 25 -> 22 us, as fast as the forward reads W).
 static void stream_dx(const float *W, const float *dz, float *dx, size_t M, size_t K, size_t N) {
     memset(dx, 0, M * K * sizeof *dx);
-    for (size_t n = 0; n < N; n++) {
+    size_t n = 0;
+    for (; n + 4 <= N; n += 4) {
+        const float *w0 = W + n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        for (size_t i = 0; i < M; i++) {
+            const float *d = dz + i * N + n;
+            vf d0 = vf_set1(d[0]), d1 = vf_set1(d[1]), d2 = vf_set1(d[2]), d3 = vf_set1(d[3]);
+            float *dxi = dx + i * K;
+            size_t k = 0;
+            for (; k + VL <= K; k += VL) {
+                vf a = vf_fmadd(d0, vf_load(w0 + k), vf_load(dxi + k));
+                a = vf_fmadd(d1, vf_load(w1 + k), a);
+                a = vf_fmadd(d2, vf_load(w2 + k), a);
+                vf_store(dxi + k, vf_fmadd(d3, vf_load(w3 + k), a));
+            }
+            for (; k < K; k++) dxi[k] += ((d[0] * w0[k] + d[1] * w1[k]) + d[2] * w2[k]) + d[3] * w3[k];
+        }
+    }
+    for (; n < N; n++) {
         const float *w = W + n * K;
         for (size_t i = 0; i < M; i++) {
             vf d = vf_set1(dz[i * N + n]);
