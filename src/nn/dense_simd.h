@@ -101,31 +101,6 @@ TD_INLINE vf v_act(td_act act, vf z) {
     return z;
 }
 
-TD_INLINE vf v_act_grad(td_act act, vf z) {
-    vf one = vf_set1(1.0f), sc;
-    switch (act) {
-    case TD_ACT_NONE: return one;
-    case TD_ACT_RELU: return vf_step(z);
-    case TD_ACT_SILU: {   // s (1 + z (1 - s))
-        vf s = v_sigmoid(z, &sc);
-        return vf_fmadd(vf_mul(z, s), sc, s);
-    }
-    case TD_ACT_GELU: {   // s + 2 z s (1 - s) u'(z)
-        vf u = v_gelu_u(z);
-        vf s = v_sigmoid(vf_add(u, u), &sc);
-        vf du = vf_mul(vf_set1(0.7978845608028654f),
-                       vf_fmadd(vf_mul(vf_set1(3.0f * 0.044715f), z), z, one));
-        vf zs = vf_mul(vf_add(z, z), vf_mul(s, sc));
-        return vf_fmadd(zs, du, s);
-    }
-    case TD_ACT_TANH: {
-        vf s = v_sigmoid(vf_add(z, z), &sc);
-        return vf_mul(vf_set1(4.0f), vf_mul(s, sc));
-    }
-    }
-    return one;
-}
-
 // act(z), and *slope = act'(z) from the same sigmoid (the training forward keeps it).
 TD_INLINE vf v_act_slope(td_act act, vf z, vf *slope) {
     vf one = vf_set1(1.0f), sc;
@@ -154,6 +129,14 @@ TD_INLINE vf v_act_slope(td_act act, vf z, vf *slope) {
     }
     *slope = one;
     return z;
+}
+
+// act'(z) alone (the activation passes from a pre-activation): the compiler drops
+// the unused act(z).
+TD_INLINE vf v_act_grad(td_act act, vf z) {
+    vf slope;
+    (void)v_act_slope(act, z, &slope);
+    return slope;
 }
 
 // y (n) = act(z (n)); y may equal z. The tail goes through a padded vector so
