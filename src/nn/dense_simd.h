@@ -36,9 +36,11 @@
 #if defined(__GNUC__)
 #define TD_INLINE static inline __attribute__((always_inline))
 #define TD_UNROLL _Pragma("GCC unroll 16")
+#define TD_PREFETCH(p) __builtin_prefetch(p)
 #else
 #define TD_INLINE static inline
 #define TD_UNROLL
+#define TD_PREFETCH(p) ((void)0)
 #endif
 
 enum { DOT_MAX_M = 64, DOT_MAX_N = 4, SHALLOW = 32, STREAM_MAX_M = 4,
@@ -216,6 +218,7 @@ typedef struct {
     int last;             // last K block: apply the activation, store the slope
     float *slope;         // act' tile (same stride as C) or NULL
     td_act act;
+    int prefetch;         // B is read in place: fetch the next panel's rows ahead
 } tile_mode;
 
 // C tile (mr, nc) of stride ldc = A (mr, kc) Bp (kc, nv*VL), Bp rows ldb apart.
@@ -246,6 +249,8 @@ TD_INLINE void tile(int mr, int nv, int nc, const float *a, size_t a_rs, size_t 
     }
     for (size_t q = 0; q < kc; q++) {
         const float *bq = bp + q * ldb, *aq = a + q * a_cs;
+        if (m->prefetch)
+            TD_UNROLL for (int line = 0; line < NR; line += 16) TD_PREFETCH(bq + NR + line);
         vf bv[NV];
         TD_UNROLL for (int v = 0; v < nv; v++) bv[v] = vf_load(bq + v * VL);
         TD_UNROLL for (int r = 0; r < mr; r++) {
@@ -289,6 +294,7 @@ static void tile_rows(size_t mr, int nc, const float *a, size_t a_rs, size_t a_c
         const float *ar = a + r * a_rs;
         float *cr = c + r * ldc;
         m.slope = mode->slope ? mode->slope + r * ldc : NULL;
+        m.prefetch = mode->prefetch && r == 0;   // one tile per panel is enough
         if (left >= MR) {
             TILE(MR);
             done = MR;
@@ -349,7 +355,7 @@ static void gemm(const gemm_args *g, float *scratch) {
                 if (!in_place) pack_panel(g, pc, kc, jc + jr, np, packed + jr * kc);
                 else if (np < NR) pack_panel(g, pc, kc, jc + jr, np, packed);   // the one partial panel
             }
-            tile_mode mode = {NULL, pc > 0 || g->accumulate, pc + kc == g->Q, NULL, g->act};
+            tile_mode mode = {NULL, pc > 0 || g->accumulate, pc + kc == g->Q, NULL, g->act, 0};
             // A shallow block (dW += dz^T x for a small batch) is all C traffic:
             // then sweep C row block by row block, so its rows stream in order.
             size_t rows = kc < SHALLOW ? MR : MC;
@@ -359,9 +365,15 @@ static void gemm(const gemm_args *g, float *scratch) {
                     size_t np = nc - jr < NR ? nc - jr : NR;
                     const float *bp = in_place ? packed : packed + jr * kc;
                     size_t ldb = NR;
+                    mode.prefetch = 0;
                     if (in_place && np == NR) {
                         bp = g->b + pc * g->b_rs + jc + jr;
                         ldb = g->b_rs;
+                        // A panel in place is kc rows far apart (W in dx = dz W): too many
+                        // streams for the hardware prefetcher, so the first tile fetches the
+                        // next panel's lines (digit-sized backward with W out of cache:
+                        // 10-15% faster; no change with W in cache).
+                        mode.prefetch = ic == 0 && jr + 2 * NR <= nc;
                     }
                     size_t off = ic * g->P + jc + jr;
                     mode.bias = g->bias && pc == 0 ? bias + jr : NULL;
