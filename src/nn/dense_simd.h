@@ -10,8 +10,8 @@
 //     MR rows x NR columns; each step broadcasts one A value per row and loads
 //     NV vectors of one row of B. B is read in place when its rows are
 //     contiguous (backward: dx = dz W, dW += dz^T x) and packed into K-major
-//     panels otherwise (forward: B = W^T). Bias, pre-activation store and
-//     activation happen on the tile while it is still in registers.
+//     panels otherwise (forward: B = W^T). Bias, activation and its slope
+//     (kept for training) happen on the tile while it is still in registers.
 //   - dot-product form for few rows of x (M <= DOT_MAX_M) or few outputs
 //     (N <= DOT_MAX_N): DM rows of x against DN rows of W, vectors along K,
 //     so W is streamed once and never packed (packing would cost as much as
