@@ -500,53 +500,75 @@ static void stream_dx(const float *W, const float *dz, float *dx, size_t M, size
     }
 }
 
-// ---- backward for a few outputs (N <= DOT_MAX_N) -----------------------------
-// The broadcast tile is built for many rows of C. dW (N, K) with N = 2 gives it two
-// rows, four accumulators, and FMA latency sets the pace; dx = dz W is a product only
-// N deep, all tile set-up. Here dW is swept in column blocks of FEW_V vectors with
-// N x FEW_V accumulators over every row of x, and each row of dx is sum_n dz[i, n]
-// W[n, :] with W's N rows hot in L1 (256x128->2 on Zen 4: dx 22 -> 40, dW 43 ->
-// 70 GFLOP/s).
-enum { FEW_ACC = MR * NV };   // accumulators the register tile holds
+// ---- the weight gradient in plain tiles -------------------------------------
+// dW rows [n0, n0 + mr) += dz[:, n0 .. n0 + mr)^T x, a tile of nv vectors at a time
+// that runs down all M rows in registers and then adds into dW once. The register
+// tile's machinery (depth blocks, C loaded before the products) is built for deep
+// products with many rows of C; it does not pay for
+//   - few outputs (N <= DOT_MAX_N): dW (2, K) gave it two rows, four accumulators,
+//     and FMA latency set the pace; here N x FEW_V accumulators, x read once per
+//     column block (256x128->2 on Zen 4: dW 43 -> 70 GFLOP/s);
+//   - few rows (M <= DOT_MAX_M): each dW value gets only M multiply-adds; here MR rows
+//     x WV vectors (AVX-512, three vectors wide: dW of 16 x 768 -> 512 75 -> 102
+//     GFLOP/s, of 64 rows 100 -> 108; 8 rows 56 -> 93).
+enum { FEW_V = MR * NV / 2,   // vectors per tile for few outputs (N x FEW_V accumulators:
+                              // spills at N > 2, but x is read once per column block)
+#if defined(TD_SIMD_AVX512)
+       WV = 3,                // vectors per tile for few rows: 24 accumulators of 32 registers
+#else
+       WV = NV,
+#endif
+       DW_ROWS = MR > DOT_MAX_N ? MR : DOT_MAX_N };
 
-// dW (nn, K) += dz^T x over M rows, nn (1..4) a constant at every call site.
-TD_INLINE void few_dW_n(int nn, const float *x, const float *dz, float *dW, size_t M, size_t K) {
-    enum { V = FEW_ACC / 2 };   // vectors per column block (nn x V accumulators: spills
-                                // at nn > 2, but x is read once per block)
-    size_t k0 = 0;
-    for (; k0 + V * VL <= K; k0 += V * VL) {
-        vf acc[DOT_MAX_N][V];
-        TD_UNROLL for (int n = 0; n < nn; n++)
-            TD_UNROLL for (int v = 0; v < V; v++) acc[n][v] = vf_load(dW + (size_t)n * K + k0 + v * VL);
-        for (size_t i = 0; i < M; i++) {
-            const float *xi = x + i * K + k0;
-            vf xv[V];
-            TD_UNROLL for (int v = 0; v < V; v++) xv[v] = vf_load(xi + v * VL);
-            TD_UNROLL for (int n = 0; n < nn; n++) {
-                vf d = vf_set1(dz[i * (size_t)nn + (size_t)n]);
-                TD_UNROLL for (int v = 0; v < V; v++) acc[n][v] = vf_fmadd(d, xv[v], acc[n][v]);
-            }
+// dW rows [n0, n0 + mr) x vectors [k0, k0 + nv VL); mr, nv constants at every call.
+TD_INLINE void dW_tile(int mr, int nv, const float *x, size_t ldx, const float *dz, size_t ldz,
+                       float *dW, size_t K, size_t M, size_t n0, size_t k0) {
+    vf acc[DW_ROWS][FEW_V];
+    TD_UNROLL for (int r = 0; r < mr; r++)
+        TD_UNROLL for (int v = 0; v < nv; v++) acc[r][v] = vf_zero();
+    for (size_t i = 0; i < M; i++) {
+        vf xv[FEW_V];
+        TD_UNROLL for (int v = 0; v < nv; v++) xv[v] = vf_load(x + i * ldx + k0 + (size_t)v * VL);
+        const float *d = dz + i * ldz + n0;
+        TD_UNROLL for (int r = 0; r < mr; r++) {
+            vf dv = vf_set1(d[r]);
+            TD_UNROLL for (int v = 0; v < nv; v++) acc[r][v] = vf_fmadd(dv, xv[v], acc[r][v]);
         }
-        TD_UNROLL for (int n = 0; n < nn; n++)
-            TD_UNROLL for (int v = 0; v < V; v++) vf_store(dW + (size_t)n * K + k0 + v * VL, acc[n][v]);
     }
-    for (; k0 + VL <= K; k0 += VL) {   // the last few vectors, one at a time
-        vf acc[DOT_MAX_N];
-        TD_UNROLL for (int n = 0; n < nn; n++) acc[n] = vf_load(dW + (size_t)n * K + k0);
-        for (size_t i = 0; i < M; i++) {
-            vf xv = vf_load(x + i * K + k0);
-            TD_UNROLL for (int n = 0; n < nn; n++)
-                acc[n] = vf_fmadd(vf_set1(dz[i * (size_t)nn + (size_t)n]), xv, acc[n]);
-        }
-        TD_UNROLL for (int n = 0; n < nn; n++) vf_store(dW + (size_t)n * K + k0, acc[n]);
-    }
-    for (; k0 < K; k0++)   // and the K % VL last columns
-        for (int n = 0; n < nn; n++) {
-            float a = 0.0f;
-            for (size_t i = 0; i < M; i++) a += dz[i * (size_t)nn + (size_t)n] * x[i * K + k0];
-            dW[(size_t)n * K + k0] += a;
+    TD_UNROLL for (int r = 0; r < mr; r++)
+        TD_UNROLL for (int v = 0; v < nv; v++) {
+            float *c = dW + (n0 + (size_t)r) * K + k0 + (size_t)v * VL;
+            vf_store(c, vf_add(vf_load(c), acc[r][v]));
         }
 }
+
+// Rows [n0, n0 + mr) of dW across all K: nv vectors at a time, then single vectors,
+// then the K % VL last columns one by one.
+TD_INLINE void dW_strip(int mr, int nv, const float *x, size_t ldx, const float *dz, size_t ldz,
+                        float *dW, size_t M, size_t K, size_t n0) {
+    size_t k0 = 0;
+    for (; k0 + (size_t)nv * VL <= K; k0 += (size_t)nv * VL) dW_tile(mr, nv, x, ldx, dz, ldz, dW, K, M, n0, k0);
+    for (; k0 + VL <= K; k0 += VL) dW_tile(mr, 1, x, ldx, dz, ldz, dW, K, M, n0, k0);
+    for (; k0 < K; k0++)
+        for (size_t r = 0; r < (size_t)mr; r++) {
+            float a = 0.0f;
+            for (size_t i = 0; i < M; i++) a += dz[i * ldz + n0 + r] * x[i * ldx + k0];
+            dW[(n0 + r) * K + k0] += a;
+        }
+}
+
+// dW (N, K) += dz^T x over M <= DOT_MAX_M rows, x and dz rows ldx and ldz apart.
+static void few_rows_dW(const float *x, size_t ldx, const float *dz, size_t ldz, float *dW, size_t M,
+                        size_t K, size_t N) {
+    size_t n0 = 0;
+    for (; n0 + MR <= N; n0 += MR) dW_strip(MR, WV, x, ldx, dz, ldz, dW, M, K, n0);
+    for (; n0 < N; n0++) dW_strip(1, WV, x, ldx, dz, ldz, dW, M, K, n0);
+}
+
+// ---- backward for a few outputs (N <= DOT_MAX_N) -----------------------------
+// dx = dz W is a product only N deep, all tile set-up for the register tile: each
+// row of dx is sum_n dz[i, n] W[n, :] with W's N rows hot in L1 (256x128->2 on
+// Zen 4: dx 22 -> 40 GFLOP/s); dW is one strip of plain tiles (above).
 
 // dx (M, K) = dz (M, nn) W (nn, K).
 TD_INLINE void few_dx_n(int nn, const float *W, const float *dz, float *dx, size_t M, size_t K) {
@@ -573,7 +595,7 @@ TD_INLINE void few_dx_n(int nn, const float *W, const float *dz, float *dx, size
 #define FEW_BACKWARD(nn) \
     do { \
         if (dx) few_dx_n(nn, W, dz, dx, M, K); \
-        few_dW_n(nn, x, dz, dW, M, K); \
+        dW_strip(nn, FEW_V, x, K, dz, nn, dW, M, K, 0); \
     } while (0)
 static void few_backward(const float *x, const float *W, const float *dz, float *dx, float *dW,
                          size_t M, size_t K, size_t N) {
@@ -585,62 +607,6 @@ static void few_backward(const float *x, const float *W, const float *dz, float 
     }
 }
 #undef FEW_BACKWARD
-
-// ---- the weight gradient for a few rows -------------------------------------
-// dW (N, K) += dz^T x over M <= DOT_MAX_M rows. The register tile's machinery (depth
-// blocks, C loaded before the products) is built for deep products; here each dW
-// value gets only M multiply-adds, and a plain tile of MR rows x WV vectors that runs
-// down all M rows and then adds into dW once did better (AVX-512, three vectors wide:
-// dW of 16 x 768 -> 512 75 -> 102 GFLOP/s, of 64 rows 100 -> 108; 8 rows 56 -> 93).
-#if defined(TD_SIMD_AVX512)
-enum { WV = 3 };   // 24 accumulators of the 32 registers
-#else
-enum { WV = NV };
-#endif
-
-// dW rows [n0, n0 + mr) x vectors [k0, k0 + nv VL); mr, nv constants at every call.
-TD_INLINE void few_rows_dW_tile(int mr, int nv, const float *x, size_t ldx, const float *dz, size_t ldz,
-                                float *dW, size_t K, size_t M, size_t n0, size_t k0) {
-    vf acc[MR][WV];
-    TD_UNROLL for (int r = 0; r < mr; r++)
-        TD_UNROLL for (int v = 0; v < nv; v++) acc[r][v] = vf_zero();
-    for (size_t i = 0; i < M; i++) {
-        vf xv[WV];
-        TD_UNROLL for (int v = 0; v < nv; v++) xv[v] = vf_load(x + i * ldx + k0 + (size_t)v * VL);
-        const float *d = dz + i * ldz + n0;
-        TD_UNROLL for (int r = 0; r < mr; r++) {
-            vf dv = vf_set1(d[r]);
-            TD_UNROLL for (int v = 0; v < nv; v++) acc[r][v] = vf_fmadd(dv, xv[v], acc[r][v]);
-        }
-    }
-    TD_UNROLL for (int r = 0; r < mr; r++)
-        TD_UNROLL for (int v = 0; v < nv; v++) {
-            float *c = dW + (n0 + (size_t)r) * K + k0 + (size_t)v * VL;
-            vf_store(c, vf_add(vf_load(c), acc[r][v]));
-        }
-}
-
-// Rows [n0, n0 + mr) of dW across all K: WV vectors at a time, then single vectors,
-// then the K % VL last columns one by one.
-#define FEW_ROWS_STRIP(mr) \
-    do { \
-        size_t k0 = 0; \
-        for (; k0 + WV * VL <= K; k0 += WV * VL) few_rows_dW_tile(mr, WV, x, ldx, dz, ldz, dW, K, M, n0, k0); \
-        for (; k0 + VL <= K; k0 += VL) few_rows_dW_tile(mr, 1, x, ldx, dz, ldz, dW, K, M, n0, k0); \
-        for (; k0 < K; k0++) \
-            for (size_t r = 0; r < (size_t)(mr); r++) { \
-                float a = 0.0f; \
-                for (size_t i = 0; i < M; i++) a += dz[i * ldz + n0 + r] * x[i * ldx + k0]; \
-                dW[(n0 + r) * K + k0] += a; \
-            } \
-    } while (0)
-static void few_rows_dW(const float *x, size_t ldx, const float *dz, size_t ldz, float *dW, size_t M,
-                        size_t K, size_t N) {
-    size_t n0 = 0;
-    for (; n0 + MR <= N; n0 += MR) FEW_ROWS_STRIP(MR);
-    for (; n0 < N; n0++) FEW_ROWS_STRIP(1);
-}
-#undef FEW_ROWS_STRIP
 
 // ---- padded copies of a few rows -------------------------------------------
 // Rows whose stride is a multiple of 64 floats (256 bytes) fall into a quarter
