@@ -58,13 +58,13 @@ typedef struct {
 typedef struct {
     int max_batch, train;
     float *cols1, *slope1, *a1, *p1;   // (B*784, 25*3), (B, 28, 28, c1) x2, (B, 14, 14, c1)
-    int *arg1;                     // (B, 14, 14, c1)
+    int *arg1;                         // (B, 14, 14, c1)
     float *cols2, *slope2, *a2, *p2;   // (B*196, 25*c1), (B, 14, 14, c2) x2, (B, 7, 7, c2)
-    int *arg2;                     // (B, 7, 7, c2)
+    int *arg2;                         // (B, 7, 7, c2)
     float *slope3, *h3, *logits;       // (B, hidden) x2, (B, 10)
     float *dcols2, *dp1, *da1, *dp2, *da2, *dh3, *dlogits;   // gradients (train only)
-    float *mem;                    // the one allocation behind the float buffers
-    int *imem;                     // ... and the int ones
+    float *mem;                        // the one allocation behind the float buffers
+    int *imem;                         // ... and the int ones
 } td_classifier_work;
 
 // c1 16, c2 32, hidden 128.
