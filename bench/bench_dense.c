@@ -74,6 +74,15 @@ static float *randn(td_rng *rng, size_t n, double scale) {
     return p;
 }
 
+// The network as a dense stack; inference keeps no slopes and no hidden outputs.
+static void net_layers(const net *n, int train, td_dense_layer *layers) {
+    for (int l = 0; l < n->layers; l++)
+        layers[l] = (td_dense_layer){n->dims[l], n->dims[l + 1], n->acts[l], n->W[l], n->b[l],
+                                     train ? n->z[l] : NULL,
+                                     train || l == n->layers - 1 ? n->act[l + 1] : NULL, n->dW[l],
+                                     n->db[l]};
+}
+
 static void net_init(net *n, int M, int layers, const int *dims, const td_act *acts, int first_dx) {
     td_rng rng;
     td_rng_seed(&rng, 7, 7);
@@ -96,10 +105,9 @@ static void net_init(net *n, int M, int layers, const int *dims, const td_act *a
     }
     n->dy_last = randn(&rng, m * (size_t)dims[layers], 1.0 / M);
     if (layers > 1) {
-        td_dense_layer shape[MAX_LAYERS];
-        for (int l = 0; l < layers; l++)
-            shape[l] = (td_dense_layer){dims[l], dims[l + 1], acts[l], n->W[l], NULL, NULL, NULL, NULL, NULL};
-        n->train_work = randn(&rng, td_dense_stack_train_floats(shape, layers, M), 0.0);
+        td_dense_layer stack[MAX_LAYERS];
+        net_layers(n, 1, stack);
+        n->train_work = randn(&rng, td_dense_stack_train_floats(stack, layers, M), 0.0);
     }
     n->ones = randn(&rng, m, 0.0);
     for (size_t i = 0; i < m; i++) n->ones[i] = 1.0f;
@@ -139,11 +147,7 @@ static td_status copy_dy(void *ctx, const float *y, float *dy, int first, int ro
 // training step takes each block forward and back before the next.
 static void net_run_stack(net *n, const td_dense_kernel *k, int train) {
     td_dense_layer layers[MAX_LAYERS];
-    for (int l = 0; l < n->layers; l++)
-        layers[l] = (td_dense_layer){n->dims[l], n->dims[l + 1], n->acts[l], n->W[l], n->b[l],
-                                     train ? n->z[l] : NULL,
-                                     train || l == n->layers - 1 ? n->act[l + 1] : NULL, n->dW[l],
-                                     n->db[l]};
+    net_layers(n, train, layers);
     int L = n->layers, ok;
     if (train)
         ok = td_dense_stack_train(k, layers, L, n->act[0], n->first_dx ? n->grad[0] : NULL, n->M,
